@@ -1,0 +1,15 @@
+#pragma once
+// Helpers for MPI tests: agreement across ranks before a REQUIRE, so one failing rank
+// cannot leave the others waiting in the next collective.
+
+#include <boost/mpi/communicator.hpp>
+
+namespace moesim::testing {
+
+/// The world communicator the test main set up (a duplicate of MPI_COMM_WORLD).
+const boost::mpi::communicator& world();
+
+/// True on every rank iff `ok` is true on every rank. Collective.
+bool all_ranks(const boost::mpi::communicator& comm, bool ok);
+
+} // namespace moesim::testing
