@@ -53,8 +53,8 @@ void check_same(const boost::mpi::communicator& comm, std::int64_t value, std::s
     std::int64_t max[2] = {0, 0};
     MOESIM_MPI_CHECK(MPI_Allreduce(pair, max, 2, MPI_INT64_T, MPI_MAX, comm));
     if (-max[0] != max[1])
-        throw core::InternalError(fmt::format("'{}' differs between ranks (min {}, max {})", what,
-                                              -max[0], max[1]));
+        throw core::InternalError(
+            fmt::format("'{}' differs between ranks (min {}, max {})", what, -max[0], max[1]));
 #else
     (void)comm;
     (void)value;

@@ -10,6 +10,8 @@
 
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/environment.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
 
 #include <iostream>
 #include <memory>

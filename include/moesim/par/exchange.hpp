@@ -1,0 +1,62 @@
+#pragma once
+// All-to-all exchange of trivially copyable records: each rank sends a run of records to
+// every rank (possibly none) and receives the runs addressed to it, grouped by source rank.
+// MPI_Alltoall of counts, then MPI_Alltoallv of raw bytes (no serialization). Users: the
+// expert-parallel MoE layer (dispatch and combine), particle migration.
+
+#include <boost/mpi/communicator.hpp>
+
+#include <cstdint>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+namespace moesim::par {
+
+/// Records received by one exchange, grouped by source rank in rank order.
+template <class Record> struct Received {
+    std::vector<Record> records;
+    std::vector<std::uint64_t> counts; ///< counts[r]: records that came from rank r
+};
+
+namespace impl {
+/// MPI_Alltoall of per-destination counts; returns per-source counts. Collective.
+std::vector<std::uint64_t> exchange_counts(const boost::mpi::communicator& comm,
+                                           std::span<const std::uint64_t> send_counts);
+/// MPI_Alltoallv of records of `record_bytes` each; limits and errors as for exchange().
+/// Collective.
+void exchange_bytes(const boost::mpi::communicator& comm, const void* send,
+                    std::span<const std::uint64_t> send_counts, void* receive,
+                    std::span<const std::uint64_t> receive_counts, std::size_t record_bytes);
+} // namespace impl
+
+/// Sends send[ offsets ] to each rank: `send` holds the records for rank 0, then rank 1, ...;
+/// send_counts[r] is how many go to rank r (size == comm.size()). Every rank must call it,
+/// including ranks that send or receive nothing. Receive order: by source rank, and within a
+/// source in the order sent. Collective over comm. Throws core::InternalError if the counts
+/// do not match `send` or any per-rank byte count or displacement exceeds INT_MAX (MPI's
+/// int counts), core::MpiError if MPI fails.
+template <class Record>
+Received<Record> exchange(const boost::mpi::communicator& comm, std::span<const Record> send,
+                          std::span<const std::uint64_t> send_counts) {
+    static_assert(std::is_trivially_copyable_v<Record>,
+                  "par::exchange sends raw bytes: records must be trivially copyable");
+    Received<Record> received;
+    received.counts = impl::exchange_counts(comm, send_counts);
+    std::uint64_t total = 0;
+    for (auto c : received.counts)
+        total += c;
+    received.records.resize(total);
+    impl::exchange_bytes(comm, send.data(), send_counts, received.records.data(), received.counts,
+                         sizeof(Record));
+    return received;
+}
+
+/// Convenience overload for vectors.
+template <class Record>
+Received<Record> exchange(const boost::mpi::communicator& comm, const std::vector<Record>& send,
+                          std::span<const std::uint64_t> send_counts) {
+    return exchange(comm, std::span<const Record>(send), send_counts);
+}
+
+} // namespace moesim::par
