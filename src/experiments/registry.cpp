@@ -1,0 +1,59 @@
+#include "experiments/experiment.hpp"
+
+#include "moesim/core/error.hpp"
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <limits>
+#include <utility>
+
+namespace moesim::experiments {
+
+// Each experiment's factory, defined in its own file.
+std::unique_ptr<Experiment> make_mfld();
+
+namespace {
+using Factory = std::unique_ptr<Experiment> (*)();
+// The registry: one line per experiment.
+const std::pair<const char*, Factory> registry[] = {
+    {"mfld", &make_mfld},
+};
+} // namespace
+
+std::vector<std::string> experiment_names() {
+    std::vector<std::string> names;
+    for (const auto& [name, factory] : registry)
+        names.emplace_back(name);
+    return names;
+}
+
+std::unique_ptr<Experiment> make_experiment(std::string_view name) {
+    for (const auto& [known, factory] : registry)
+        if (name == known)
+            return factory();
+    throw core::UsageError(fmt::format("unknown experiment '{}'; known experiments: {}", name,
+                                       fmt::join(experiment_names(), ", ")));
+}
+
+core::Schema run_schema(const Experiment& experiment) {
+    const RunDefaults defaults = experiment.run_defaults();
+    constexpr std::int64_t max_int = std::numeric_limits<std::int64_t>::max();
+    core::Schema schema;
+    schema
+        .string("run.experiment", std::string(experiment.name()), experiment_names(),
+                "experiment to run")
+        .integer("run.seed", 1, 0, max_int, "root seed of every random stream")
+        .string("run.out", "", {},
+                "output HDF5 file; empty means <experiment>.h5 in the working directory")
+        .integer("run.steps", defaults.steps, 0, max_int / 2, "number of steps to run")
+        .integer("run.frame_every", defaults.frame_every, 1, max_int,
+                 "write a frame of particles and observables every this many steps")
+        .integer("run.block_size", defaults.block_size, 1, 1 << 24,
+                 "items per partition block; results are independent of the rank count for a "
+                 "fixed block size");
+    experiment.declare(schema);
+    return schema;
+}
+
+} // namespace moesim::experiments

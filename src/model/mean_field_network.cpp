@@ -1,0 +1,71 @@
+#include "moesim/model/mean_field_network.hpp"
+
+#include "moesim/core/error.hpp"
+#include "moesim/par/deterministic_sum.hpp"
+
+namespace moesim::model {
+
+MeanFieldNetwork::MeanFieldNetwork(boost::mpi::communicator comm, par::BlockPartition particles,
+                                   Eigen::Index dim, Activation activation)
+    : comm_(std::move(comm)), partition_(particles), local_(particles.items_of(comm_.rank())),
+      dim_(dim), activation_(activation),
+      theta_(RowMatrix::Zero(static_cast<Eigen::Index>(local_.size()), dim)) {
+    core::require(comm_.size() == partition_.nranks(),
+                  "MeanFieldNetwork: communicator size differs from the partition's");
+}
+
+Eigen::VectorXd MeanFieldNetwork::predict(const RowMatrix& inputs) {
+    core::require(inputs.cols() == dim_, "MeanFieldNetwork::predict: input width != dim");
+    const Eigen::Index batch = inputs.rows();
+    const par::IdRange blocks = partition_.blocks_of(comm_.rank());
+    derivative_.resize(batch, static_cast<Eigen::Index>(local_.size()));
+    Eigen::MatrixXd partials(batch, static_cast<Eigen::Index>(blocks.size()));
+
+    // One block at a time: the GEMM shape (B x dim) * (dim x block) is the same at any rank
+    // count, so each block's partial sums have the same bits everywhere.
+    Eigen::MatrixXd pre;
+    for (std::uint64_t b = blocks.begin; b < blocks.end; ++b) {
+        const par::IdRange ids = partition_.items_in_block(b);
+        const auto first = static_cast<Eigen::Index>(ids.begin - local_.begin);
+        const auto width = static_cast<Eigen::Index>(ids.size());
+        pre.noalias() = inputs * theta_.middleRows(first, width).transpose();
+        auto column = partials.col(static_cast<Eigen::Index>(b - blocks.begin));
+        auto deriv = derivative_.middleCols(first, width);
+        for (Eigen::Index b_row = 0; b_row < batch; ++b_row) {
+            double sum = 0.0;
+            for (Eigen::Index j = 0; j < width; ++j) {
+                double value = 0.0;
+                activate_with_derivative(activation_, pre(b_row, j), value, deriv(b_row, j));
+                sum += value;
+            }
+            column(b_row) = sum;
+        }
+    }
+    const auto total = par::sum_block_partials(
+        comm_, partition_, std::span<const double>(partials.data(), partials.size()),
+        static_cast<std::size_t>(batch));
+    // Column-major partials: block k's B values are contiguous, as sum_block_partials expects.
+    Eigen::VectorXd f = Eigen::Map<const Eigen::VectorXd>(total.data(), batch);
+    f /= static_cast<double>(partition_.n_items());
+    return f;
+}
+
+RowMatrix MeanFieldNetwork::data_gradient(const RowMatrix& inputs,
+                                          const Eigen::VectorXd& dloss) const {
+    core::require(derivative_.rows() == inputs.rows() && dloss.size() == inputs.rows(),
+                  "MeanFieldNetwork::data_gradient: call predict() on the same batch first");
+    RowMatrix gradient(theta_.rows(), dim_);
+    const par::IdRange blocks = partition_.blocks_of(comm_.rank());
+    const double inv_batch = 1.0 / static_cast<double>(inputs.rows());
+    Eigen::MatrixXd weighted;
+    for (std::uint64_t b = blocks.begin; b < blocks.end; ++b) {
+        const par::IdRange ids = partition_.items_in_block(b);
+        const auto first = static_cast<Eigen::Index>(ids.begin - local_.begin);
+        const auto width = static_cast<Eigen::Index>(ids.size());
+        weighted = derivative_.middleCols(first, width).array().colwise() * dloss.array();
+        gradient.middleRows(first, width).noalias() = inv_batch * (weighted.transpose() * inputs);
+    }
+    return gradient;
+}
+
+} // namespace moesim::model

@@ -1,0 +1,40 @@
+# Shared helpers for the end-to-end tests. Environment from cmake/MoesimTesting.cmake:
+# MOESIM (the binary), MPIEXEC, MOESIM_SOURCE_DIR, and the Open MPI variables for running
+# as root and oversubscribed.
+set -euo pipefail
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# mpirun_moesim NP ARGS...: moesim under mpiexec with NP ranks.
+mpirun_moesim() {
+    local np=$1
+    shift
+    "$MPIEXEC" -n "$np" "$MOESIM" "$@"
+}
+
+# expect_exit CODE LOGFILE CMD...: runs CMD, output to LOGFILE, fails unless it exits CODE.
+expect_exit() {
+    local want=$1 log=$2
+    shift 2
+    local got=0
+    "$@" >"$log" 2>&1 || got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "--- output of: $*" >&2
+        cat "$log" >&2
+        fail "expected exit $want, got $got"
+    fi
+}
+
+# expect_in LOGFILE PATTERN: the log contains the (extended regex) pattern.
+expect_in() {
+    grep -Eq -- "$2" "$1" || {
+        echo "--- $1:" >&2
+        cat "$1" >&2
+        fail "expected /$2/ in $1"
+    }
+}
+
+py() { /usr/bin/python3 "$@"; }
