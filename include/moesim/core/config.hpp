@@ -21,16 +21,16 @@ namespace moesim::core {
 enum class ValueKind { integer, real, boolean, string, integer_array, real_array };
 
 /// A resolved config value.
-using Value =
-    std::variant<std::int64_t, double, bool, std::string, std::vector<std::int64_t>, std::vector<double>>;
+using Value = std::variant<std::int64_t, double, bool, std::string, std::vector<std::int64_t>,
+                           std::vector<double>>;
 
 /// One key a schema accepts: "section.name", its kind, default, allowed range and doc.
 struct KeySpec {
     std::string key; ///< dotted path, exactly one table deep: "mfld.n_particles"
     ValueKind kind = ValueKind::integer;
     Value default_value;
-    std::optional<double> min; ///< inclusive, for numbers and each array element
-    std::optional<double> max; ///< inclusive
+    std::optional<double> min;        ///< inclusive, for numbers and each array element
+    std::optional<double> max;        ///< inclusive
     std::vector<std::string> choices; ///< allowed strings; empty means any
     std::size_t min_length = 0;       ///< for arrays
     std::string doc;                  ///< one line, shown by `moesim config show`
