@@ -21,16 +21,16 @@ namespace moesim::core {
 enum class ValueKind { integer, real, boolean, string, integer_array, real_array };
 
 /// A resolved config value.
-using Value =
-    std::variant<std::int64_t, double, bool, std::string, std::vector<std::int64_t>, std::vector<double>>;
+using Value = std::variant<std::int64_t, double, bool, std::string, std::vector<std::int64_t>,
+                           std::vector<double>>;
 
 /// One key a schema accepts: "section.name", its kind, default, allowed range and doc.
 struct KeySpec {
     std::string key; ///< dotted path, exactly one table deep: "mfld.n_particles"
     ValueKind kind = ValueKind::integer;
     Value default_value;
-    std::optional<double> min; ///< inclusive, for numbers and each array element
-    std::optional<double> max; ///< inclusive
+    std::optional<double> min;        ///< inclusive, for numbers and each array element
+    std::optional<double> max;        ///< inclusive
     std::vector<std::string> choices; ///< allowed strings; empty means any
     std::size_t min_length = 0;       ///< for arrays
     std::string doc;                  ///< one line, shown by `moesim config show`
@@ -86,14 +86,15 @@ private:
     friend Config resolve_config(const Schema&, std::optional<std::string_view>, std::string_view,
                                  std::span<const std::string>);
     const Value& at(std::string_view key) const;
-    const Schema* schema_ = nullptr; // for key order in to_toml(); must outlive the Config
+    std::vector<std::string> key_order_; // schema order, for to_toml(); no tie to the Schema
     std::map<std::string, Value, std::less<>> values_;
     std::map<std::string, std::string, std::less<>> origins_;
 };
 
 /// Resolves a config: schema defaults, then `toml_text` (if given; `source_name` is the file
 /// name used in messages), then each "section.key=value" in `set_overrides` (the value is
-/// TOML; a bare word is taken as a string for string keys). Validates every key.
+/// TOML; for a string key, text that is not a TOML string, such as a bare word, is taken
+/// literally). Validates every key.
 /// Throws ConfigError for: TOML syntax errors (with line:column), unknown keys or tables
 /// (with line:column), wrong types, values out of range or not among the choices, and
 /// malformed overrides (naming the --set text). Local, and deterministic: every rank that
