@@ -31,15 +31,17 @@ Eigen::VectorXd MeanFieldNetwork::predict(const RowMatrix& inputs) {
         pre.noalias() = inputs * theta_.middleRows(first, width).transpose();
         auto column = partials.col(static_cast<Eigen::Index>(b - blocks.begin));
         auto deriv = derivative_.middleCols(first, width);
-        for (Eigen::Index b_row = 0; b_row < batch; ++b_row) {
-            double sum = 0.0;
-            for (Eigen::Index j = 0; j < width; ++j) {
+        for (Eigen::Index j = 0; j < width; ++j)
+            for (Eigen::Index b_row = 0; b_row < batch; ++b_row) {
                 double value = 0.0;
                 activate_with_derivative(activation_, pre(b_row, j), value, deriv(b_row, j));
-                sum += value;
+                pre(b_row, j) = value;
             }
-            column(b_row) = sum;
-        }
+        // Each row's sum adds j = 0, 1, ... from 0.0, as a per-row loop would: elementwise
+        // column adds do not reassociate, so they give the same bits, vectorised over rows.
+        column.setZero();
+        for (Eigen::Index j = 0; j < width; ++j)
+            column += pre.col(j);
     }
     const auto total = par::sum_block_partials(
         comm_, partition_, std::span<const double>(partials.data(), partials.size()),
