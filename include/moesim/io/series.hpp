@@ -46,6 +46,10 @@ public:
 
 private:
     Series() = default;
+    // Creates the group and the three datasets, and the collective transfer list.
+    void create(const std::vector<hsize_t>& value_chunk);
+    // Writes this frame's step or time: rank 0 selects the element, the others nothing.
+    void write_scalar(const Handle& dataset, hid_t mem_type, const void* value, const char* name);
     OutputFile* file_ = nullptr;
     std::string path_;
     bool distributed_ = false;
@@ -55,6 +59,7 @@ private:
     std::uint64_t frames_ = 0;
     bool last_collective_ = false;
     Handle step_, time_, value_;
+    Handle dxpl_; // collective MPI-IO transfer
 };
 
 } // namespace moesim::io
