@@ -5,7 +5,9 @@ bench/results/results.json and the table bench/results/RESULTS.md. Called by ben
   report.py stat WORK_DIR LABEL   snapshot /proc/stat (start and end of the run)
   report.py collect WORK_DIR RESULTS_DIR"""
 
+import copy
 import datetime
+import glob
 import json
 import os
 import platform
@@ -77,6 +79,25 @@ def snapshot_stat(work, label):
     record(work, "stat_" + label, list(cpu_times()))
 
 
+def best_of_rounds(runs):
+    """The first round's document with, per size, the round with the lowest median (and per
+    GEMM product the highest rate): other users' load only ever slows a round down."""
+    best = copy.deepcopy(runs[0])
+    for i, size in enumerate(best["sizes"]):
+        candidates = [run["sizes"][i] for run in runs]
+        best["sizes"][i] = dict(min(candidates, key=lambda c: c["median_seconds"]))
+        best["sizes"][i]["round_medians"] = [c["median_seconds"] for c in candidates]
+    if best.get("gemm"):
+        for i, product in enumerate(best["gemm"]):
+            best["gemm"][i] = max((run["gemm"][i] for run in runs), key=lambda g: g["gflops"])
+        best["gemm_best_gflops"] = max(g["gflops"] for g in best["gemm"])
+        best["tanh"] = {
+            key: (min(run["tanh"][key] for run in runs) if key.endswith("_ns")
+                  else best["tanh"][key]) for key in best["tanh"]}
+    best["rounds"] = len(runs)
+    return best
+
+
 def ms(seconds):
     return f"{seconds * 1e3:.3g} ms"
 
@@ -92,9 +113,11 @@ def main():
     if command == "stat":
         return snapshot_stat(work, sys.argv[3])
     results = sys.argv[3]
-    ours = load(os.path.join(work, "mfld_np1.json"))
-    ours_np2 = load(os.path.join(work, "mfld_np2.json"))
-    peer = load(os.path.join(work, "mfld_numpy.json"))
+    rounds = {name: [load(p) for p in sorted(glob.glob(os.path.join(work, name + ".r*.json")))]
+              for name in ("mfld_np1", "mfld_np2", "mfld_numpy")}
+    ours = best_of_rounds(rounds["mfld_np1"])
+    ours_np2 = best_of_rounds(rounds["mfld_np2"])
+    peer = best_of_rounds(rounds["mfld_numpy"])
     hdf5 = {np: load(os.path.join(work, f"hdf5_np{np}.json")) for np in (1, 2)}
     dd = {np: dd_runs(os.path.join(work, f"dd_np{np}.log")) for np in (1, 2)}
     dd_sync = {np: dd_runs(os.path.join(work, f"dd_sync_np{np}.log")) for np in (1, 2)}
@@ -170,7 +193,7 @@ def main():
                               "speedup_over_np1": np1_same["median_seconds"] / np2["median_seconds"]}},
         "gemm": {"best_gflops": best, "products": ours["gemm"], "tanh": ours["tanh"]},
         "hdf5_write": io_rows,
-        "raw": {"ours_np1": ours, "ours_np2": ours_np2, "numpy": {k: v for k, v in peer.items()}},
+        "raw_rounds": rounds,
     }
     os.makedirs(results, exist_ok=True)
     with open(os.path.join(results, "results.json"), "w") as f:
@@ -207,6 +230,9 @@ def main():
     md.append("")
     md.append(f"At 2 ranks (`mpirun -np 2`), {n2['size'][0]} x {n2['size'][1]} x {n2['size'][2]}: "
               f"{ms(n2['seconds'])} per step, {n2['speedup_over_np1']:.2f}x the 1-rank speed.\n")
+    md.append(f"Each side ran {ours['rounds']} rounds, alternating (ours, numpy, ours at 2 ranks, "
+              "...); the table keeps each side's lowest median per size (every round's median is "
+              "in results.json), and the highest GEMM rate per product.\n")
     md.append("peer / ours > 1 means our step is faster. GFLOP/s counts 4 B N d per step "
               "(forward and gradient products only; tanh, sampling and noise are not counted).\n")
     md.append("Phases of our step (median ms: sample / predict / data_gradient / rest = update "
