@@ -248,7 +248,10 @@ void Series::append(std::int64_t step, double time, std::span<const double> valu
         } else if (rank == 0) {
             mine = frame_elements;
         }
-        Handle mem_space = impl::screate_simple({std::max<hsize_t>(mine, 1)}, {}, value_where);
+        // The memory space has the selection's shape: with a flat 1-D memory space HDF5 maps
+        // element by element to chunks (measured: 0.10 -> 0.24-0.46 GB/s per frame write).
+        Handle mem_space = mine > 0 ? impl::screate_simple(count, {}, value_where)
+                                    : impl::screate_simple({1}, {}, value_where);
         if (mine > 0) {
             impl::sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, count, value_where);
         } else {

@@ -1,5 +1,6 @@
 # SIGUSR1 to mpirun (as Slurm's --signal does): the job checkpoints, marks the output
-# stopped and exits 75; restarting finishes it, identical to an uninterrupted run.
+# stopped and exits 75, also when a second signal follows at once; restarting finishes it,
+# identical to an uninterrupted run.
 source "$(dirname "$0")/common.sh"
 cd "$(mktemp -d ./signal.XXXX)"
 common=(--set mfld.particles=128 --set run.frame_every=20 --set run.steps=6000)
@@ -11,6 +12,8 @@ for _ in $(seq 1 300); do
     py -c "import h5py,sys; sys.exit(0 if h5py.File('sig.h5','r')['observables/objective/step'].shape[0] >= 3 else 1)" 2>/dev/null && break
 done
 kill -USR1 "$pid"
+sleep 0.05
+kill -USR1 "$pid" 2>/dev/null || true # a second signal during the checkpoint changes nothing
 code=0
 wait "$pid" || code=$?
 [ "$code" -eq 75 ] || { cat run.log; fail "expected exit 75 after SIGUSR1, got $code"; }
