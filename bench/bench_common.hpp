@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 #include <boost/mpi/communicator.hpp>
+#include <boost/mpi/environment.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -75,6 +76,25 @@ inline void emit(int argc, char** argv, const std::string& json) {
     out << json << "\n";
     if (!out)
         throw std::runtime_error("cannot write " + path);
+}
+
+/// The shared main of the benchmark executables: runs `run(world, argc, argv)` on every rank,
+/// emits its JSON from rank 0, and aborts the job with "[rank r/N] NAME: error: ..." if any
+/// rank throws, so a failing benchmark never hangs.
+template <class Run> int bench_main(int argc, char** argv, const char* name, Run run) {
+    boost::mpi::environment env(argc, argv, boost::mpi::threading::single, false);
+    const boost::mpi::communicator world;
+    try {
+        const std::string json = run(world, argc, argv);
+        if (world.rank() == 0)
+            emit(argc, argv, json);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "[rank %d/%d] %s: error: %s\n", world.rank(), world.size(), name,
+                     e.what());
+        std::fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    return 0;
 }
 
 } // namespace moesim::bench

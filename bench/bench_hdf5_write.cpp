@@ -83,17 +83,5 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-    boost::mpi::environment env(argc, argv, boost::mpi::threading::single, false);
-    const boost::mpi::communicator world;
-    try {
-        const std::string json = run(world, argc, argv);
-        if (world.rank() == 0)
-            bench::emit(argc, argv, json);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "[rank %d/%d] bench_hdf5_write: error: %s\n", world.rank(),
-                     world.size(), e.what());
-        std::fflush(stderr);
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    return 0;
+    return moesim::bench::bench_main(argc, argv, "bench_hdf5_write", run);
 }

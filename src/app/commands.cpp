@@ -32,8 +32,8 @@ std::string read_config_file(const boost::mpi::communicator& comm, const std::st
     if (comm.rank() == 0) {
         std::ifstream in(path, std::ios::binary);
         if (!in) {
-            problem = std::filesystem::exists(path) ? "cannot be read (permissions?)"
-                                                    : "does not exist";
+            problem =
+                std::filesystem::exists(path) ? "cannot be read (permissions?)" : "does not exist";
         } else {
             std::ostringstream buffer;
             buffer << in.rdbuf();
@@ -146,8 +146,8 @@ int run_command(const boost::mpi::communicator& comm, const RunOptions& options)
     experiment->validate(config, comm);
     std::string out = config.string("run.out");
     if (restart) {
-        const core::Config saved = core::resolve_config(
-            schema, restart->config_toml, "<config of " + restart->path + ">", {});
+        const core::Config saved = core::resolve_config(schema, restart->config_toml,
+                                                        "<config of " + restart->path + ">", {});
         std::vector<std::string> differing;
         for (const auto& key : config.differing_keys(saved))
             if (!may_differ_on_restart(key))
@@ -184,9 +184,9 @@ int run_command(const boost::mpi::communicator& comm, const RunOptions& options)
                                .command_line = options.command_line};
     auto output = restart ? io::OutputFile::open_for_restart(comm, out, restart->step)
                           : io::OutputFile::create(comm, out, options.force, run_info);
-    io::Checkpointer checkpointer(comm, checkpoint_path_for(out),
-                                  static_cast<std::uint64_t>(config.integer("run.checkpoint_every")),
-                                  run_info, out, restart);
+    io::Checkpointer checkpointer(
+        comm, checkpoint_path_for(out),
+        static_cast<std::uint64_t>(config.integer("run.checkpoint_every")), run_info, out, restart);
     experiments::Context context{comm, config, output, seed, checkpointer};
     std::vector<experiments::KeyFigure> figures;
     try {

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
                  "Run under mpirun to shard particles and experts over ranks; results go to "
                  "one parallel HDF5 file per run."};
     app.set_version_flag("--version", std::string(moesim::core::build_info::version()) + " (" +
-                                          std::string(moesim::core::build_info::git_commit()) + ")");
+                                          std::string(moesim::core::build_info::git_commit()) +
+                                          ")");
     app.require_subcommand(1);
 
     moesim::app::RunOptions run_options;
@@ -112,8 +113,7 @@ int main(int argc, char** argv) {
         if (e.scope() == moesim::core::Scope::local && nranks > 1)
             abort_job(rank, nranks, e.what());
         if (rank == 0)
-            std::fprintf(stderr, "moesim: %s%s\n", e.exit_code() == 75 ? "" : "error: ",
-                         e.what());
+            std::fprintf(stderr, "moesim: %s%s\n", e.exit_code() == 75 ? "" : "error: ", e.what());
         return e.exit_code();
     } catch (const std::exception& e) {
         if (nranks > 1)

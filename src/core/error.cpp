@@ -31,13 +31,11 @@ IoError::IoError(std::string operation, std::string file, std::string object, st
       operation_(std::move(operation)), file_(std::move(file)), object_(std::move(object)) {}
 
 MpiError::MpiError(const std::string& call, int code, const std::string& mpi_message, Scope scope)
-    : Error(fmt::format("MPI call failed: {} returned {} ({})", call, code, mpi_message), scope,
-            1),
+    : Error(fmt::format("MPI call failed: {} returned {} ({})", call, code, mpi_message), scope, 1),
       code_(code) {}
 
 NumericalError::NumericalError(std::string quantity, long long step, double value, Scope scope)
-    : Error(fmt::format("numerical failure: {} is {} at step {}", quantity, value, step), scope,
-            1),
+    : Error(fmt::format("numerical failure: {} is {} at step {}", quantity, value, step), scope, 1),
       quantity_(std::move(quantity)), step_(step), value_(value) {}
 
 StopRequested::StopRequested(long long step, std::string checkpoint)
@@ -48,8 +46,8 @@ StopRequested::StopRequested(long long step, std::string checkpoint)
       step_(step), checkpoint_(std::move(checkpoint)) {}
 
 InternalError::InternalError(const std::string& what, std::source_location where)
-    : Error(fmt::format("internal error: {} ({}:{} in {}). This is a bug, please report it.",
-                        what, trimmed_source_path(where.file_name()), where.line(),
+    : Error(fmt::format("internal error: {} ({}:{} in {}). This is a bug, please report it.", what,
+                        trimmed_source_path(where.file_name()), where.line(),
                         where.function_name()),
             Scope::local, 1) {}
 

@@ -7,7 +7,9 @@ namespace moesim::core {
 namespace {
 volatile std::sig_atomic_t stop_flag = 0;
 
-extern "C" void on_stop_signal(int) { stop_flag = 1; }
+extern "C" void on_stop_signal(int) {
+    stop_flag = 1;
+}
 } // namespace
 
 void install_stop_handlers() {
@@ -19,8 +21,12 @@ void install_stop_handlers() {
     sigaction(SIGTERM, &action, nullptr);
 }
 
-bool stop_signal_received() noexcept { return stop_flag != 0; }
+bool stop_signal_received() noexcept {
+    return stop_flag != 0;
+}
 
-void request_stop() noexcept { stop_flag = 1; }
+void request_stop() noexcept {
+    stop_flag = 1;
+}
 
 } // namespace moesim::core

@@ -28,7 +28,9 @@ public:
     std::string_view description() const override {
         return "mean-field Langevin dynamics of a two-layer network (teacher-student)";
     }
-    RunDefaults run_defaults() const override { return {.steps = 2000, .frame_every = 50, .block_size = 64}; }
+    RunDefaults run_defaults() const override {
+        return {.steps = 2000, .frame_every = 50, .block_size = 64};
+    }
 
     void declare(core::Schema& schema) const override {
         schema.integer("mfld.dim", 16, 1, 1 << 20, "input dimension d")
@@ -37,8 +39,9 @@ public:
             .real("mfld.learning_rate", 0.2, 1e-12, 1e3, "step size eta")
             .real("mfld.entropy", 1e-4, 0.0, 1e6,
                   "entropy weight lambda: Langevin noise sqrt(2 lambda eta) per coordinate")
-            .real("mfld.l2", 1e-3, 0.0, 1e6, "weight decay lambda' (stationary variance lambda/lambda' "
-                                               "without data)")
+            .real("mfld.l2", 1e-3, 0.0, 1e6,
+                  "weight decay lambda' (stationary variance lambda/lambda' "
+                  "without data)")
             .string("mfld.activation", "tanh", model::activation_names(),
                     "activation of student and teacher, h(theta, x) = sigma(<theta, x>)")
             .real("mfld.init_sd", 0.25, 0.0, 1e6, "initial particles ~ N(0, init_sd^2 I)")
@@ -93,9 +96,9 @@ public:
                                            .l2 = cfg.real("mfld.l2"),
                                            .batch = cfg.integer("mfld.batch"),
                                            .data_term = cfg.boolean("mfld.data_term")};
-        const par::BlockPartition partition(n_particles,
-                                            static_cast<std::uint64_t>(cfg.integer("run.block_size")),
-                                            ctx.comm.size());
+        const par::BlockPartition partition(
+            n_particles, static_cast<std::uint64_t>(cfg.integer("run.block_size")),
+            ctx.comm.size());
         model::MeanFieldLangevin dynamics(ctx.comm, partition, dim, activation, teacher, params,
                                           ctx.seed);
         auto& theta_rows = dynamics.network().particles();
@@ -141,8 +144,9 @@ public:
                 throw core::NumericalError("objective", static_cast<long long>(step), obj);
             const double time = static_cast<double>(step) * params.learning_rate;
             const auto& rows = dynamics.network().particles();
-            theta.append(static_cast<std::int64_t>(step), time,
-                         std::span<const double>(rows.data(), static_cast<std::size_t>(rows.size())));
+            theta.append(
+                static_cast<std::int64_t>(step), time,
+                std::span<const double>(rows.data(), static_cast<std::size_t>(rows.size())));
             objective.append(static_cast<std::int64_t>(step), time, std::span(&obj, 1));
             test_loss.append(static_cast<std::int64_t>(step), time, std::span(&test, 1));
             train_loss.append(static_cast<std::int64_t>(step), time, std::span(&train, 1));
@@ -160,9 +164,12 @@ public:
 
         for (std::uint64_t step = first_step; step < steps; ++step) {
             if (ctx.checkpoint.due(step)) {
-                const io::StateArray state{"theta", n_particles, {static_cast<std::uint64_t>(dim)},
-                                           std::span<const double>(theta_rows.data(),
-                                                                   static_cast<std::size_t>(theta_rows.size()))};
+                const io::StateArray state{
+                    "theta",
+                    n_particles,
+                    {static_cast<std::uint64_t>(dim)},
+                    std::span<const double>(theta_rows.data(),
+                                            static_cast<std::size_t>(theta_rows.size()))};
                 ctx.checkpoint.save(step, theta.frames(), std::span(&state, 1));
             }
             if (step % frame_every == 0)
@@ -181,12 +188,15 @@ public:
                 {"objective (first frame)", fmt::format("{:.6g}", first_objective)},
                 {"objective (last frame)", fmt::format("{:.6g}", last_objective)},
                 {"test loss (last frame)", fmt::format("{:.6g}", last_test)},
-                {"steps per second", fmt::format("{:.4g}", static_cast<double>(steps - first_step) / progress.elapsed_seconds())}};
+                {"steps per second", fmt::format("{:.4g}", static_cast<double>(steps - first_step) /
+                                                               progress.elapsed_seconds())}};
     }
 };
 
 } // namespace
 
-std::unique_ptr<Experiment> make_mfld() { return std::make_unique<Mfld>(); }
+std::unique_ptr<Experiment> make_mfld() {
+    return std::make_unique<Mfld>();
+}
 
 } // namespace moesim::experiments

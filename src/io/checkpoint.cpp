@@ -43,8 +43,7 @@ void maybe_inject_fault(int rank, std::uint64_t step) {
 
 } // namespace
 
-CheckpointInfo read_checkpoint_info(const boost::mpi::communicator& comm,
-                                    const std::string& path) {
+CheckpointInfo read_checkpoint_info(const boost::mpi::communicator& comm, const std::string& path) {
     CheckpointInfo info;
     info.path = path;
     std::string problem;
@@ -80,8 +79,7 @@ CheckpointInfo read_checkpoint_info(const boost::mpi::communicator& comm,
 }
 
 Checkpointer::Checkpointer(boost::mpi::communicator comm, std::string path, std::uint64_t every,
-                           RunInfo run, std::string output,
-                           std::optional<CheckpointInfo> restart)
+                           RunInfo run, std::string output, std::optional<CheckpointInfo> restart)
     : comm_(std::move(comm)), path_(std::move(path)), every_(every), run_(std::move(run)),
       output_(std::move(output)), restart_(std::move(restart)) {}
 
@@ -102,8 +100,8 @@ void Checkpointer::save(std::uint64_t step, std::uint64_t output_frames,
         file.add_attribute("output_frames", static_cast<std::int64_t>(output_frames));
         file.add_attribute("output", output_);
         for (const StateArray& array : arrays) {
-            auto series = Series::distributed(file, "/state/" + array.name, array.n_global,
-                                              array.row_shape);
+            auto series =
+                Series::distributed(file, "/state/" + array.name, array.n_global, array.row_shape);
             series.append(static_cast<std::int64_t>(step), 0.0, array.local_rows);
         }
         file.set_status(Status::complete); // marks the checkpoint whole

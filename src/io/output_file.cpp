@@ -192,6 +192,17 @@ void write_config(hid_t file, const std::string& toml, int rank, const std::stri
                  where);
 }
 
+// File access through MPI-IO with collective metadata reads and writes.
+Handle mpio_file_access(const boost::mpi::communicator& comm, const impl::Where& where) {
+    Handle fapl = impl::pcreate(H5P_FILE_ACCESS, where);
+    impl::pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL, where);
+    impl::pset_all_coll_metadata_ops(fapl.id(), true, where);
+    impl::pset_coll_metadata_write(fapl.id(), true, where);
+    // STRONG: closing the file also closes datasets a Series may still hold.
+    impl::pset_fclose_degree(fapl.id(), H5F_CLOSE_STRONG, where);
+    return fapl;
+}
+
 } // namespace
 
 OutputFile::OutputFile(boost::mpi::communicator comm, std::string path, Handle file)
@@ -214,12 +225,7 @@ OutputFile OutputFile::create(const boost::mpi::communicator& comm, const std::s
         throw core::IoError("create", path, "", "the file exists; pass --force to overwrite it",
                             core::Scope::collective);
 
-    Handle fapl = impl::pcreate(H5P_FILE_ACCESS, where);
-    impl::pset_fapl_mpio(fapl.id(), own, MPI_INFO_NULL, where);
-    impl::pset_all_coll_metadata_ops(fapl.id(), true, where);
-    impl::pset_coll_metadata_write(fapl.id(), true, where);
-    // STRONG: closing the file also closes datasets a Series may still hold.
-    impl::pset_fclose_degree(fapl.id(), H5F_CLOSE_STRONG, where);
+    Handle fapl = mpio_file_access(own, where);
 
     // All ranks open the file in one collective MPI_File_open, so they fail together; the
     // any() makes sure of it before anyone writes.
@@ -291,11 +297,7 @@ OutputFile OutputFile::open_for_restart(const boost::mpi::communicator& comm,
     silence_hdf5_errors();
     boost::mpi::communicator own = par::duplicate(comm);
     const impl::Where where{path, "/"};
-    Handle fapl = impl::pcreate(H5P_FILE_ACCESS, where);
-    impl::pset_fapl_mpio(fapl.id(), own, MPI_INFO_NULL, where);
-    impl::pset_all_coll_metadata_ops(fapl.id(), true, where);
-    impl::pset_coll_metadata_write(fapl.id(), true, where);
-    impl::pset_fclose_degree(fapl.id(), H5F_CLOSE_STRONG, where);
+    Handle fapl = mpio_file_access(own, where);
     Handle file;
     std::string failure;
     try {

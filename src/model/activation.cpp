@@ -4,7 +4,9 @@
 
 namespace moesim::model {
 
-std::vector<std::string> activation_names() { return {"tanh", "sigmoid", "relu", "gelu"}; }
+std::vector<std::string> activation_names() {
+    return {"tanh", "sigmoid", "relu", "gelu"};
+}
 
 Activation parse_activation(std::string_view name) {
     if (name == "tanh")

@@ -13,16 +13,17 @@ MeanFieldLangevin::MeanFieldLangevin(boost::mpi::communicator comm, par::BlockPa
                                      Eigen::Index dim, Activation activation,
                                      const MeanFieldTeacher& teacher, LangevinParams params,
                                      std::uint64_t seed)
-    : comm_(comm), network_(comm, particles, dim, activation), teacher_(teacher),
-      params_(params), seed_(seed) {}
+    : comm_(comm), network_(comm, particles, dim, activation), teacher_(teacher), params_(params),
+      seed_(seed) {}
 
 void MeanFieldLangevin::initialize(double init_sd) {
     const core::Philox rng(seed_, "mfld.init");
     RowMatrix& theta = network_.particles();
     const auto first = network_.local_ids().begin;
     for (Eigen::Index i = 0; i < theta.rows(); ++i) {
-        rng.fill_normal(first + static_cast<std::uint64_t>(i), 0,
-                        std::span<double>(theta.row(i).data(), static_cast<std::size_t>(theta.cols())));
+        rng.fill_normal(
+            first + static_cast<std::uint64_t>(i), 0,
+            std::span<double>(theta.row(i).data(), static_cast<std::size_t>(theta.cols())));
         theta.row(i) *= init_sd;
     }
 }
@@ -51,7 +52,8 @@ double MeanFieldLangevin::step(std::uint64_t step) {
         std::vector<double> xi(static_cast<std::size_t>(theta.cols()));
         const auto first = network_.local_ids().begin;
         for (Eigen::Index i = 0; i < theta.rows(); ++i) {
-            rng.fill_normal(first + static_cast<std::uint64_t>(i), static_cast<std::uint32_t>(step), xi);
+            rng.fill_normal(first + static_cast<std::uint64_t>(i), static_cast<std::uint32_t>(step),
+                            xi);
             for (Eigen::Index k = 0; k < theta.cols(); ++k)
                 theta(i, k) += scale * xi[static_cast<std::size_t>(k)];
         }
@@ -71,7 +73,8 @@ double MeanFieldLangevin::second_moment() const {
     for (Eigen::Index i = 0; i < theta.rows(); ++i)
         norms(i) = theta.row(i).squaredNorm();
     const double sum = par::deterministic_sum(
-        comm_, network_.partition(), std::span<const double>(norms.data(), static_cast<std::size_t>(norms.size())));
+        comm_, network_.partition(),
+        std::span<const double>(norms.data(), static_cast<std::size_t>(norms.size())));
     return sum / static_cast<double>(network_.partition().n_items());
 }
 

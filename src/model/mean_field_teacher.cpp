@@ -28,9 +28,8 @@ Eigen::VectorXd MeanFieldTeacher::predict(const RowMatrix& inputs) const {
     return out;
 }
 
-void MeanFieldTeacher::sample(const std::string& stream, std::uint64_t first_id,
-                              Eigen::Index count, RowMatrix& inputs,
-                              Eigen::VectorXd& labels) const {
+void MeanFieldTeacher::sample(const std::string& stream, std::uint64_t first_id, Eigen::Index count,
+                              RowMatrix& inputs, Eigen::VectorXd& labels) const {
     const core::Philox x_rng(seed_, "mfld.data." + stream);
     const core::Philox noise_rng(seed_, "mfld.label_noise." + stream);
     inputs.resize(count, dim_);
@@ -40,7 +39,8 @@ void MeanFieldTeacher::sample(const std::string& stream, std::uint64_t first_id,
     labels = predict(inputs);
     if (label_noise_ > 0)
         for (Eigen::Index b = 0; b < count; ++b)
-            labels(b) += label_noise_ * noise_rng.normal_pair(first_id + static_cast<std::uint64_t>(b), 0, 0)[0];
+            labels(b) += label_noise_ *
+                         noise_rng.normal_pair(first_id + static_cast<std::uint64_t>(b), 0, 0)[0];
 }
 
 } // namespace moesim::model

@@ -30,8 +30,8 @@ std::vector<double> all_particles(const boost::mpi::communicator& comm,
 
 // The finite-N objective written out independently of the model code:
 // L = mean_b (f(x_b) - y_b)^2 / 2 + (l2/2) (1/N) sum_i |theta_i|^2, f = (1/N) sum_i tanh(.)
-double objective(const std::vector<double>& theta, std::size_t n, std::size_t d,
-                 const RowMatrix& x, const Eigen::VectorXd& y, double l2) {
+double objective(const std::vector<double>& theta, std::size_t n, std::size_t d, const RowMatrix& x,
+                 const Eigen::VectorXd& y, double l2) {
     double data = 0, reg = 0;
     for (Eigen::Index b = 0; b < x.rows(); ++b) {
         double f = 0;
@@ -79,8 +79,10 @@ TEST_SUITE("model::MeanFieldLangevin") {
                 auto plus = theta, minus = theta;
                 plus[at] += h;
                 minus[at] -= h;
-                const double fd = (objective(plus, n, d, x, y, l2) - objective(minus, n, d, x, y, l2)) / (2 * h);
-                const double analytic = gradient(i, static_cast<Eigen::Index>(k)) / static_cast<double>(n);
+                const double fd =
+                    (objective(plus, n, d, x, y, l2) - objective(minus, n, d, x, y, l2)) / (2 * h);
+                const double analytic =
+                    gradient(i, static_cast<Eigen::Index>(k)) / static_cast<double>(n);
                 CAPTURE(at);
                 CHECK(analytic == doctest::Approx(fd).epsilon(1e-7).scale(1.0));
                 ok = ok && std::abs(analytic - fd) < 1e-7 * (1 + std::abs(fd));
@@ -99,9 +101,9 @@ TEST_SUITE("model::MeanFieldLangevin") {
             const auto sub = world.split(member ? 0 : 1);
             std::vector<double> result;
             if (member) {
-                model::MeanFieldLangevin dyn(sub, par::BlockPartition(n, 4, size), d,
-                                             model::Activation::tanh, teacher,
-                                             {.learning_rate = 0.3, .entropy = 1e-3, .l2 = 1e-2, .batch = 16}, 9);
+                model::MeanFieldLangevin dyn(
+                    sub, par::BlockPartition(n, 4, size), d, model::Activation::tanh, teacher,
+                    {.learning_rate = 0.3, .entropy = 1e-3, .l2 = 1e-2, .batch = 16}, 9);
                 dyn.initialize(0.5);
                 for (std::uint64_t step = 0; step < 25; ++step)
                     dyn.step(step);
@@ -116,7 +118,8 @@ TEST_SUITE("model::MeanFieldLangevin") {
             if (member) {
                 CAPTURE(size);
                 CHECK(result.size() == reference.size());
-                CHECK(std::memcmp(result.data(), reference.data(), result.size() * sizeof(double)) == 0);
+                CHECK(std::memcmp(result.data(), reference.data(),
+                                  result.size() * sizeof(double)) == 0);
             }
         }
     }
@@ -128,8 +131,12 @@ TEST_SUITE("model::MeanFieldLangevin") {
         const model::MeanFieldTeacher teacher(1, d, 1, 1.0, 0.0, model::Activation::tanh);
         model::MeanFieldLangevin dyn(comm, par::BlockPartition(n, 64, comm.size()), d,
                                      model::Activation::tanh, teacher,
-                                     {.learning_rate = eta, .entropy = lambda, .l2 = lambda_prime,
-                                      .batch = 1, .data_term = false}, 3);
+                                     {.learning_rate = eta,
+                                      .entropy = lambda,
+                                      .l2 = lambda_prime,
+                                      .batch = 1,
+                                      .data_term = false},
+                                     3);
         dyn.initialize(0.0);
         // Relaxation time 1/(eta lambda') = 500 steps; 6000 steps leave e^-24 of the start.
         for (std::uint64_t step = 0; step < 6000; ++step)

@@ -24,9 +24,13 @@ std::unique_ptr<boost::mpi::communicator> world_comm;
 }
 
 namespace moesim::testing {
-const boost::mpi::communicator& world() { return *world_comm; }
+const boost::mpi::communicator& world() {
+    return *world_comm;
+}
 
-bool all_ranks(const boost::mpi::communicator& comm, bool ok) { return !par::any(comm, !ok); }
+bool all_ranks(const boost::mpi::communicator& comm, bool ok) {
+    return !par::any(comm, !ok);
+}
 } // namespace moesim::testing
 
 int main(int argc, char** argv) {

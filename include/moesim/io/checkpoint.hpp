@@ -32,8 +32,7 @@ struct CheckpointInfo {
 
 /// Reads a checkpoint's header on rank 0 and broadcasts it. Collective. A missing, truncated,
 /// non-HDF5 or non-checkpoint file is a core::UsageError (exit 2) naming the file and problem.
-CheckpointInfo read_checkpoint_info(const boost::mpi::communicator& comm,
-                                    const std::string& path);
+CheckpointInfo read_checkpoint_info(const boost::mpi::communicator& comm, const std::string& path);
 
 /// One array of state: rows by global id; this rank passes its own contiguous rows.
 struct StateArray {
@@ -49,8 +48,8 @@ public:
     /// `path` is where checkpoints go (NAME.ckpt.h5); `every` = 0 writes one only on a stop
     /// signal. `run` is stored in each checkpoint (experiment, seed, config). `restart` is
     /// the checkpoint this run resumes from, if any.
-    Checkpointer(boost::mpi::communicator comm, std::string path, std::uint64_t every,
-                 RunInfo run, std::string output, std::optional<CheckpointInfo> restart);
+    Checkpointer(boost::mpi::communicator comm, std::string path, std::uint64_t every, RunInfo run,
+                 std::string output, std::optional<CheckpointInfo> restart);
 
     /// Call at the top of every step. Agrees on the stop flag across ranks (one Allreduce)
     /// and returns true if a checkpoint is due before `step`: a stop was requested, or `step`
@@ -60,8 +59,7 @@ public:
 
     /// Writes the checkpoint for the state before `step` atomically, then, if a stop was
     /// requested, throws core::StopRequested (exit 75). Collective; IoError on failure.
-    void save(std::uint64_t step, std::uint64_t output_frames,
-              std::span<const StateArray> arrays);
+    void save(std::uint64_t step, std::uint64_t output_frames, std::span<const StateArray> arrays);
 
     /// The step to resume at, if restarting.
     std::optional<std::uint64_t> restart_step() const;

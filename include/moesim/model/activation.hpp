@@ -46,7 +46,8 @@ inline double activate_derivative(Activation a, double z) noexcept {
     case Activation::relu:
         return z > 0 ? 1.0 : 0.0;
     case Activation::gelu:
-        return 0.5 * (1.0 + std::erf(z * M_SQRT1_2)) + z * std::exp(-0.5 * z * z) * 0.5 * M_2_SQRTPI * M_SQRT1_2;
+        return 0.5 * (1.0 + std::erf(z * M_SQRT1_2)) +
+               z * std::exp(-0.5 * z * z) * 0.5 * M_2_SQRTPI * M_SQRT1_2;
     }
     return 0.0;
 }

@@ -20,8 +20,8 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 class MeanFieldNetwork {
 public:
     /// `comm.size()` must equal `particles.nranks()`. Local particles start at zero.
-    MeanFieldNetwork(boost::mpi::communicator comm, par::BlockPartition particles,
-                     Eigen::Index dim, Activation activation);
+    MeanFieldNetwork(boost::mpi::communicator comm, par::BlockPartition particles, Eigen::Index dim,
+                     Activation activation);
 
     const par::BlockPartition& partition() const noexcept { return partition_; }
     /// Global ids of this rank's particles.
