@@ -6,6 +6,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace moesim::core {
@@ -19,11 +23,34 @@ std::string clock_text(double seconds) {
         return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
     return fmt::format("{:02}:{:02}", s / 60, s % 60);
 }
+// A live line only makes sense on a terminal someone is watching. Run directly, that is
+// stderr. Under mpirun, a rank's stderr is a pipe to the launcher and Open MPI puts ranks in
+// their own process groups (seen with Open MPI 4.1), so ask instead whether the launcher (our
+// parent) is the foreground job of the controlling terminal: true for an interactive
+// `mpirun ...`, false in a batch job (no terminal) or a backgrounded one.
+// MOESIM_PROGRESS=live|lines overrides the guess.
+bool interactive_terminal() {
+    if (const char* forced = std::getenv("MOESIM_PROGRESS"))
+        return std::string_view(forced) == "live";
+    if (isatty(STDERR_FILENO) == 1)
+        return true;
+    const bool under_launcher = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr ||
+                                std::getenv("PMI_SIZE") != nullptr;
+    if (!under_launcher)
+        return false;
+    const int tty = open("/dev/tty", O_RDONLY | O_NOCTTY);
+    if (tty < 0)
+        return false;
+    const bool foreground = tcgetpgrp(tty) == getpgid(getppid());
+    close(tty);
+    return foreground;
+}
+
 } // namespace
 
 Progress::Progress(std::string label, std::uint64_t total, std::uint64_t first)
     : label_(std::move(label)), total_(total), first_(std::min(first, total)),
-      enabled_(log::verbose()), live_(enabled_ && isatty(STDERR_FILENO) == 1), start_(Clock::now()),
+      enabled_(log::verbose()), live_(enabled_ && interactive_terminal()), start_(Clock::now()),
       last_draw_(start_) {}
 
 double Progress::elapsed_seconds() const {

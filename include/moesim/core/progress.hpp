@@ -1,7 +1,9 @@
 #pragma once
 // Progress of a long run, for the person watching it: on a terminal a live line
 // (step/total, rate, ETA, one key figure) redrawn at most 5 times a second; in a log file
-// (batch jobs) a plain line every 10% of the run. Rank 0 only; silent with --quiet.
+// (batch jobs) a plain line every 10% of the run. "On a terminal" includes an interactive
+// mpirun, whose ranks write to a pipe; MOESIM_PROGRESS=live|lines overrides the guess.
+// Rank 0 only; silent with --quiet.
 
 #include <chrono>
 #include <cstdint>
