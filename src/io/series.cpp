@@ -188,6 +188,9 @@ void Series::append(std::int64_t step, double time, std::span<const double> valu
 
     // Rows this rank holds, and where they start; sizes are checked collectively so a
     // mismatch on one rank becomes the same error everywhere instead of a hang.
+    // Debug builds: every rank must append the same frame (PETSc-style agreement check).
+    par::check_same(comm, step, "Series::append step of " + path_);
+    par::check_same(comm, static_cast<std::int64_t>(frames_), "Series::append frame of " + path_);
     const std::uint64_t frame_elements = product(frame_shape_);
     std::uint64_t n_local = 0;
     std::uint64_t row_elements = 0;
