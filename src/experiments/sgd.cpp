@@ -1,8 +1,9 @@
 // sgd: online SGD of an expert-parallel MoE and of a vanilla two-layer network on the same
 // clustered single-index sample stream (MODELS.md section 2). Writes, every frame,
 // /observables/{train_loss,test_loss}[moe, vanilla], overlap_moe[expert][cluster],
-// overlap_vanilla[cluster], router_accuracy[cluster], expert_load[expert], phase_time, and
-// /particles/expert_w[expert][hidden][dim]; at the end /estimates/steps_to_recovery.
+// overlap_moe_routed[cluster], overlap_vanilla[cluster], router_accuracy[cluster],
+// expert_load[expert], phase_time, and /particles/expert_w[expert][hidden][dim]; at the end
+// /estimates/steps_to_recovery.
 
 #include "experiments/experiment.hpp"
 
@@ -200,6 +201,9 @@ public:
         auto test_loss = io::Series::replicated(ctx.output, "/observables/test_loss", {2});
         auto overlap_moe =
             io::Series::replicated(ctx.output, "/observables/overlap_moe", {n_exp, n_clusters});
+        // Overlap of the expert each cluster is mostly routed to: what steps_to_recovery uses.
+        auto overlap_routed =
+            io::Series::replicated(ctx.output, "/observables/overlap_moe_routed", {n_clusters});
         auto overlap_vanilla =
             io::Series::replicated(ctx.output, "/observables/overlap_vanilla", {n_clusters});
         auto router_accuracy =
@@ -318,6 +322,7 @@ public:
             train_loss.append(s, time, train);
             test_loss.append(s, time, test);
             overlap_moe.append(s, time, moe_overlaps);
+            overlap_routed.append(s, time, last_moe_overlap);
             overlap_vanilla.append(s, time, vanilla_overlap);
             router_accuracy.append(s, time, accuracy);
             expert_load.append(s, time, load);

@@ -24,7 +24,8 @@ with h5py.File(path, "r") as f:
     obs = f["observables"]
     frames = 7
     shapes = {"train_loss": (frames, 2), "test_loss": (frames, 2),
-              "overlap_moe": (frames, 3, 2), "overlap_vanilla": (frames, 2),
+              "overlap_moe": (frames, 3, 2), "overlap_moe_routed": (frames, 2),
+              "overlap_vanilla": (frames, 2),
               "router_accuracy": (frames, 2), "expert_load": (frames, 3),
               "phase_time": (frames, 7)}
     for name, shape in shapes.items():
@@ -35,7 +36,11 @@ with h5py.File(path, "r") as f:
     assert f["particles/expert_w/value"].shape == (frames, 3, 2, 16)
     # Top-2 routing sends every sample to two experts.
     assert np.all(obs["expert_load/value"][:].sum(axis=1) == 80)
-    overlaps = np.concatenate([obs["overlap_moe/value"][:].ravel(), obs["overlap_vanilla/value"][:].ravel()])
+    overlaps = np.concatenate([obs[name + "/value"][:].ravel()
+                               for name in ("overlap_moe", "overlap_moe_routed", "overlap_vanilla")])
+    # The routed overlap is one of the experts' overlaps for that cluster.
+    routed, per_expert = obs["overlap_moe_routed/value"][:], obs["overlap_moe/value"][:]
+    assert all(routed[t, c] in per_expert[t, :, c] for t in range(frames) for c in range(2))
     assert np.all((overlaps >= 0) & (overlaps <= 1 + 1e-12))
     # Normalised directions: every expert neuron has unit norm.
     norms = np.linalg.norm(f["particles/expert_w/value"][-1], axis=-1)
