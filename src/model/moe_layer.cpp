@@ -241,6 +241,7 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
     const std::size_t n_params = router_->parameters().size();
     const par::IdRange blocks = samples.blocks_of(comm_.rank());
     std::vector<double> partials(blocks.size() * n_params);
+    input_gradient_.resize(n_local, dim_);
     for (std::uint64_t block = blocks.begin; block < blocks.end; ++block) {
         const par::IdRange ids = samples.items_in_block(block);
         const auto first = static_cast<Eigen::Index>(ids.begin - mine.begin);
@@ -249,6 +250,8 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
         const RowMatrix block_dgate = dgate.middleRows(first, rows);
         const auto grad =
             router_->gradient(block_inputs, routings_[block - blocks.begin], block_dgate);
+        input_gradient_.middleRows(first, rows) =
+            router_->input_gradient(block_inputs, routings_[block - blocks.begin], block_dgate);
         std::copy(grad.begin(), grad.end(),
                   partials.begin() +
                       static_cast<std::ptrdiff_t>((block - blocks.begin) * n_params));
@@ -296,8 +299,32 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
             pre_gradient.transpose() * batch.inputs;
         output_weight_gradient_.segment(first, hidden_).noalias() =
             batch.activation.transpose() * batch.output_gradient;
+        batches_[le].input_gradient.noalias() = pre_gradient * weights_.middleRows(first, hidden_);
     }
     seconds_.expert += seconds_since(start);
+
+    // Input gradients back to the sample owners in receive order. Each source rank gets back
+    // as many rows as it dispatched to this rank, in its dispatch order, so the rows land at
+    // the slots' dispatch positions (send_position_).
+    start = Clock::now();
+    const auto d = static_cast<std::size_t>(dim_);
+    std::vector<double> rows(placements_.size() * d);
+    for (std::size_t r = 0; r < placements_.size(); ++r) {
+        const Placement& p = placements_[r];
+        const auto& batch = batches_[static_cast<std::uint64_t>(p.expert) - local_.begin];
+        std::copy_n(batch.input_gradient.row(p.row).data(), dim_, rows.data() + r * d);
+    }
+    const auto back =
+        par::exchange(comm_, rows, times(received_counts_, static_cast<std::uint64_t>(dim_)));
+    core::require(back.records.size() == slot_expert_.size() * d,
+                  "MoeLayer::backward: input gradients came back for a wrong number of slots");
+    for (Eigen::Index i = 0; i < n_local; ++i)
+        for (Eigen::Index s = 0; s < k; ++s) {
+            const std::uint64_t pos = send_position_[static_cast<std::size_t>(i * k + s)];
+            input_gradient_.row(i) +=
+                Eigen::Map<const Eigen::RowVectorXd>(back.records.data() + pos * d, dim_);
+        }
+    seconds_.combine += seconds_since(start);
 }
 
 std::vector<std::int32_t> MoeLayer::top_expert() const {

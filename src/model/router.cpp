@@ -52,13 +52,11 @@ Routing SoftmaxTopKRouter::route(const RowMatrix& inputs) const {
     return routing;
 }
 
-std::vector<double> SoftmaxTopKRouter::gradient(const RowMatrix& inputs, const Routing& routing,
-                                                const RowMatrix& dgate) const {
-    core::require(inputs.rows() == routing.samples() && dgate.rows() == routing.samples() &&
-                      dgate.cols() == k_,
-                  "SoftmaxTopKRouter::gradient: shapes differ from the routing's");
+RowMatrix SoftmaxTopKRouter::logit_gradient(const Routing& routing, const RowMatrix& dgate) const {
+    core::require(dgate.rows() == routing.samples() && dgate.cols() == k_,
+                  "SoftmaxTopKRouter: gate gradients' shape differs from the routing's");
     // gate_s = p_{e_s}: dL/dlogit_j = sum_s dgate_s p_{e_s} (delta_{j e_s} - p_j).
-    const Eigen::Index n = inputs.rows(), n_exp = weights_.rows();
+    const Eigen::Index n = routing.samples(), n_exp = weights_.rows();
     RowMatrix dlogits(n, n_exp);
     for (Eigen::Index b = 0; b < n; ++b) {
         const auto p = routing.cache.row(b);
@@ -71,8 +69,22 @@ std::vector<double> SoftmaxTopKRouter::gradient(const RowMatrix& inputs, const R
             dlogits(b, routing.expert[static_cast<std::size_t>(b * k_ + s)]) +=
                 dgate(b, s) * routing.gate(b, s);
     }
-    const RowMatrix grad = dlogits.transpose() * inputs;
+    return dlogits;
+}
+
+std::vector<double> SoftmaxTopKRouter::gradient(const RowMatrix& inputs, const Routing& routing,
+                                                const RowMatrix& dgate) const {
+    core::require(inputs.rows() == routing.samples(),
+                  "SoftmaxTopKRouter::gradient: inputs differ from the routing's");
+    const RowMatrix grad = logit_gradient(routing, dgate).transpose() * inputs;
     return {grad.data(), grad.data() + grad.size()};
+}
+
+RowMatrix SoftmaxTopKRouter::input_gradient(const RowMatrix& inputs, const Routing& routing,
+                                            const RowMatrix& dgate) const {
+    core::require(inputs.rows() == routing.samples(),
+                  "SoftmaxTopKRouter::input_gradient: inputs differ from the routing's");
+    return logit_gradient(routing, dgate) * weights_;
 }
 
 } // namespace moesim::model

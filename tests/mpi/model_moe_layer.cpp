@@ -25,7 +25,7 @@ struct SerialMoe {
     std::vector<double> router, w, a;
 
     struct Result {
-        std::vector<double> output, d_router, d_w, d_a;
+        std::vector<double> output, d_router, d_w, d_a, d_x;
         std::vector<int> load;
     };
 
@@ -36,6 +36,7 @@ struct SerialMoe {
         r.d_router.assign(router.size(), 0.0);
         r.d_w.assign(w.size(), 0.0);
         r.d_a.assign(a.size(), 0.0);
+        r.d_x.assign(x.size(), 0.0);
         r.load.assign(n_experts, 0);
         for (int b = 0; b < n; ++b) {
             const double* xb = &x[b * d];
@@ -72,8 +73,10 @@ struct SerialMoe {
                     const double t = std::tanh(z);
                     h[e] += a[row] * t;
                     r.d_a[row] += dloss[b] * p[e] * t;
-                    for (int i = 0; i < d; ++i)
+                    for (int i = 0; i < d; ++i) {
                         r.d_w[row * d + i] += dloss[b] * p[e] * a[row] * (1 - t * t) * xb[i];
+                        r.d_x[b * d + i] += dloss[b] * p[e] * a[row] * (1 - t * t) * w[row * d + i];
+                    }
                 }
                 r.output[b] += p[e] * h[e];
             }
@@ -82,8 +85,10 @@ struct SerialMoe {
                 double dl = 0;
                 for (int e : chosen)
                     dl += h[e] * p[e] * ((e == j ? 1.0 : 0.0) - p[j]);
-                for (int i = 0; i < d; ++i)
+                for (int i = 0; i < d; ++i) {
                     r.d_router[j * d + i] += dloss[b] * dl * xb[i];
+                    r.d_x[b * d + i] += dloss[b] * dl * router[j * d + i];
+                }
             }
         }
         return r;
@@ -191,6 +196,9 @@ std::vector<double> compare_with_serial(const boost::mpi::communicator& comm, co
     CHECK(close(d_w, serial.d_w, 1e-12));
     CHECK(close(d_a, serial.d_a, 1e-12));
     CHECK(close(layer.router_gradient(), serial.d_router, 1e-12));
+    const auto d_x = gather_all(comm, layer.input_gradient().data(),
+                                static_cast<std::size_t>(layer.input_gradient().size()));
+    CHECK(close(d_x, serial.d_x, 1e-12));
     std::vector<double> serial_load(serial.load.begin(), serial.load.end());
     CHECK(layer.expert_load() == serial_load);
     return layer.expert_load();
@@ -271,9 +279,10 @@ TEST_SUITE("model::MoeLayer") {
         Eigen::VectorXd y(static_cast<Eigen::Index>(mine.size()));
         for (Eigen::Index i = 0; i < y.size(); ++i)
             y(i) = y_all[mine.begin + static_cast<std::uint64_t>(i)];
+        RowMatrix inputs_now = inputs;
         // L = mean_b (f_b - y_b)^2 / 2, summed over sample blocks.
-        auto loss = [&]() {
-            const Eigen::VectorXd r = layer.forward(samples, inputs) - y;
+        auto loss_at = [&](const RowMatrix& at) {
+            const Eigen::VectorXd r = layer.forward(samples, at) - y;
             std::vector<double> squares(static_cast<std::size_t>(r.size()));
             for (Eigen::Index i = 0; i < r.size(); ++i)
                 squares[static_cast<std::size_t>(i)] = 0.5 * r(i) * r(i);
@@ -281,6 +290,8 @@ TEST_SUITE("model::MoeLayer") {
         };
         const Eigen::VectorXd residual = layer.forward(samples, inputs) - y;
         layer.backward(residual / s.n_samples);
+        const RowMatrix d_x = layer.input_gradient();
+        auto loss = [&]() { return loss_at(inputs); };
         const std::vector<double> d_router = layer.router_gradient();
         const RowMatrix d_w = layer.expert_weight_gradient();
         const Eigen::VectorXd d_a = layer.expert_output_weight_gradient();
@@ -329,6 +340,25 @@ TEST_SUITE("model::MoeLayer") {
                     check(i < 0 ? d_a(r) : d_w(r, i), (plus - minus) / (2 * h));
                 }
             }
+        // Inputs: every rank loops over all samples, the sample's owner perturbs it.
+        for (std::uint64_t b = 0; b < static_cast<std::uint64_t>(s.n_samples); ++b)
+            for (int i = 0; i < s.d; ++i) {
+                const bool owner = mine.contains(b);
+                const auto row = static_cast<Eigen::Index>(owner ? b - mine.begin : 0);
+                const double saved = owner ? inputs_now(row, i) : 0.0;
+                if (owner)
+                    inputs_now(row, i) = saved + h;
+                const double plus = loss_at(inputs_now);
+                if (owner)
+                    inputs_now(row, i) = saved - h;
+                const double minus = loss_at(inputs_now);
+                if (owner) {
+                    inputs_now(row, i) = saved;
+                    CAPTURE(b);
+                    CAPTURE(i);
+                    check(d_x(row, i), (plus - minus) / (2 * h));
+                }
+            }
         CHECK(testing::all_ranks(comm, ok));
     }
 
@@ -371,8 +401,13 @@ TEST_SUITE("model::MoeLayer") {
                     auto params = layer.router().parameters();
                     for (std::size_t p = 0; p < params.size(); ++p)
                         params[p] -= 0.5 * layer.router_gradient()[p];
-                    if (step == 4)
+                    if (step == 4) {
                         result = gather_all(sub, out.data(), static_cast<std::size_t>(out.size()));
+                        const auto d_x =
+                            gather_all(sub, layer.input_gradient().data(),
+                                       static_cast<std::size_t>(layer.input_gradient().size()));
+                        result.insert(result.end(), d_x.begin(), d_x.end());
+                    }
                 }
                 const auto w = gather_all(sub, layer.expert_weights().data(),
                                           static_cast<std::size_t>(layer.expert_weights().size()));
@@ -388,7 +423,8 @@ TEST_SUITE("model::MoeLayer") {
                 reference = result;
                 boost::mpi::broadcast(world, reference, 0);
                 CHECK(reference.size() ==
-                      static_cast<std::size_t>(s.n_samples + s.n_experts * s.hidden * (s.d + 1) +
+                      static_cast<std::size_t>(s.n_samples * (1 + s.d) +
+                                               s.n_experts * s.hidden * (s.d + 1) +
                                                s.n_experts * s.d));
             }
             if (member) {

@@ -7,7 +7,9 @@
 // output gradients go to the owners by the same exchange layout, expert gradients stay
 // there, router gradients are summed over sample blocks with par::sum_block_partials. Every
 // shape depends on the batch and the routing only, so results are bitwise independent of
-// the rank count. Users: the sgd experiment, the routing experiment, tests.
+// the rank count; the input gradients of the experts come back by the reverse exchange, so
+// the layer can sit inside a deeper model. Users: the sgd experiment, the routing experiment,
+// tests.
 
 #include "moesim/model/activation.hpp"
 #include "moesim/model/mean_field_network.hpp"
@@ -54,8 +56,9 @@ public:
     Eigen::VectorXd forward(const par::BlockPartition& samples, const RowMatrix& local_inputs);
 
     /// Gradients of sum_b dloss_b * y_b (dloss: this rank's samples, as in forward()) with
-    /// respect to the local experts' parameters and the router's. Uses the last forward().
-    /// Collective; bitwise independent of the rank count.
+    /// respect to the local experts' parameters, the router's and this rank's inputs: output
+    /// gradients go to the experts' owners (exchange), input gradients come back (exchange).
+    /// Uses the last forward(). Collective; bitwise independent of the rank count.
     void backward(const Eigen::VectorXd& dloss);
 
     const par::BlockPartition& expert_partition() const noexcept { return experts_; }
@@ -80,6 +83,9 @@ public:
     }
     /// Replicated, laid out as router().parameters().
     const std::vector<double>& router_gradient() const noexcept { return router_gradient_; }
+    /// d/dx of the last backward()'s sum for this rank's samples (n_local x dim), through the
+    /// router and the experts.
+    const RowMatrix& input_gradient() const noexcept { return input_gradient_; }
 
     /// Slots routed to each expert in the last forward(), all experts, same on every rank.
     const std::vector<double>& expert_load() const noexcept { return load_; }
@@ -97,6 +103,7 @@ private:
         Eigen::MatrixXd derivative;        // n_e x hidden: sigma'(<w_j, x>)
         Eigen::VectorXd output;            // n_e
         Eigen::VectorXd output_gradient;   // n_e (backward)
+        RowMatrix input_gradient;          // n_e x dim (backward)
     };
     // Where a dispatched slot went: its header as received, its expert batch and row.
     struct Placement {
@@ -116,6 +123,7 @@ private:
     RowMatrix weight_gradient_;
     Eigen::VectorXd output_weight_gradient_;
     std::vector<double> router_gradient_, load_;
+    RowMatrix input_gradient_;
 
     // Cache of the last forward() on the sample side.
     std::optional<par::BlockPartition> samples_;

@@ -44,6 +44,10 @@ public:
     /// `routing` returned by route() on them. Local; same shape rule as route().
     virtual std::vector<double> gradient(const RowMatrix& inputs, const Routing& routing,
                                          const RowMatrix& dgate) const = 0;
+
+    /// d/d(inputs) of the same sum: one row per input row. Local; same shape rule.
+    virtual RowMatrix input_gradient(const RowMatrix& inputs, const Routing& routing,
+                                     const RowMatrix& dgate) const = 0;
 };
 
 /// Softmax over linear logits W_r x (n_experts x dim), keeping the k largest probabilities
@@ -64,12 +68,16 @@ public:
     Routing route(const RowMatrix& inputs) const override;
     std::vector<double> gradient(const RowMatrix& inputs, const Routing& routing,
                                  const RowMatrix& dgate) const override;
+    RowMatrix input_gradient(const RowMatrix& inputs, const Routing& routing,
+                             const RowMatrix& dgate) const override;
 
     /// W_r, one row per expert; parameters() is this matrix, row-major.
     RowMatrix& weights() noexcept { return weights_; }
     const RowMatrix& weights() const noexcept { return weights_; }
 
 private:
+    // dL/dlogits for each row, from the gate gradients.
+    RowMatrix logit_gradient(const Routing& routing, const RowMatrix& dgate) const;
     RowMatrix weights_;
     Eigen::Index k_;
 };
