@@ -4,6 +4,7 @@
 
 #include <boost/mpi/communicator.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct RunOptions {
     std::vector<std::string> overrides; ///< --set section.key=value
     std::string out;         ///< --out; empty: run.out, else <experiment>.h5
     bool force = false;
+    std::string restart;     ///< --restart CHECKPOINT: resume the run it belongs to
+    std::int64_t checkpoint_every = -1; ///< --checkpoint-every N; -1: from run.checkpoint_every
     std::string command_line;
 };
 

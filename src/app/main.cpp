@@ -9,6 +9,7 @@
 #include "moesim/core/build_info.hpp"
 #include "moesim/core/error.hpp"
 #include "moesim/core/log.hpp"
+#include "moesim/core/stop_flag.hpp"
 #include "moesim/par/communicator.hpp"
 
 #include <CLI/CLI.hpp>
@@ -61,6 +62,13 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
     run->add_option("--out,-o", run_options.out, "output HDF5 file (overrides run.out)");
     run->add_flag("--force,-f", run_options.force, "overwrite an existing output file");
+    run->add_option("--checkpoint-every", run_options.checkpoint_every,
+                    "write NAME.ckpt.h5 every N steps (overrides run.checkpoint_every; a stop "
+                    "signal always writes one)")
+        ->check(CLI::NonNegativeNumber);
+    run->add_option("--restart", run_options.restart,
+                    "resume the run that wrote this checkpoint, at any rank count, appending "
+                    "to its output");
     run->add_flag("--quiet,-q", quiet, "no progress or summary output");
 
     auto* config = app.add_subcommand("config", "show default configs");
@@ -86,6 +94,7 @@ int main(int argc, char** argv) {
         return code == 0 ? 0 : 2;
     }
     moesim::core::log::configure(rank, quiet);
+    moesim::core::install_stop_handlers();
     run_options.command_line = join_arguments(argc, argv);
 
     try {
@@ -103,7 +112,8 @@ int main(int argc, char** argv) {
         if (e.scope() == moesim::core::Scope::local && nranks > 1)
             abort_job(rank, nranks, e.what());
         if (rank == 0)
-            std::fprintf(stderr, "moesim: error: %s\n", e.what());
+            std::fprintf(stderr, "moesim: %s%s\n", e.exit_code() == 75 ? "" : "error: ",
+                         e.what());
         return e.exit_code();
     } catch (const std::exception& e) {
         if (nranks > 1)

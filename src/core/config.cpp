@@ -859,6 +859,27 @@ const std::vector<double>& Config::real_array(std::string_view key) const {
     return get_as<std::vector<double>>(at(key), key, ValueKind::real_array);
 }
 
+std::vector<std::string> Config::differing_keys(const Config& other) const {
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : values_) {
+        const auto theirs = other.values_.find(key);
+        if (theirs == other.values_.end() || !(theirs->second == value))
+            keys.push_back(key);
+    }
+    for (const auto& [key, value] : other.values_)
+        if (!values_.contains(key))
+            keys.push_back(key);
+    // Report in schema order, as the user sees the config.
+    std::vector<std::string> ordered;
+    for (const auto& key : key_order_)
+        if (std::find(keys.begin(), keys.end(), key) != keys.end())
+            ordered.push_back(key);
+    for (const auto& key : keys)
+        if (std::find(ordered.begin(), ordered.end(), key) == ordered.end())
+            ordered.push_back(key);
+    return ordered;
+}
+
 std::string Config::to_toml() const {
     std::string out;
     for (const std::string& section : sections_in_order(key_order_)) {

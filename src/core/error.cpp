@@ -40,6 +40,13 @@ NumericalError::NumericalError(std::string quantity, long long step, double valu
             1),
       quantity_(std::move(quantity)), step_(step), value_(value) {}
 
+StopRequested::StopRequested(long long step, std::string checkpoint)
+    : Error(fmt::format("stopped by a signal at step {}; checkpoint '{}' written; resume with "
+                        "--restart {}",
+                        step, checkpoint, checkpoint),
+            Scope::collective, 75),
+      step_(step), checkpoint_(std::move(checkpoint)) {}
+
 InternalError::InternalError(const std::string& what, std::source_location where)
     : Error(fmt::format("internal error: {} ({}:{} in {}). This is a bug, please report it.",
                         what, trimmed_source_path(where.file_name()), where.line(),

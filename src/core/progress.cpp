@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 
@@ -20,8 +21,8 @@ std::string clock_text(double seconds) {
 }
 } // namespace
 
-Progress::Progress(std::string label, std::uint64_t total)
-    : label_(std::move(label)), total_(total), enabled_(log::verbose()),
+Progress::Progress(std::string label, std::uint64_t total, std::uint64_t first)
+    : label_(std::move(label)), total_(total), first_(std::min(first, total)), enabled_(log::verbose()),
       live_(enabled_ && isatty(STDERR_FILENO) == 1), start_(Clock::now()), last_draw_(start_) {}
 
 double Progress::elapsed_seconds() const {
@@ -30,7 +31,7 @@ double Progress::elapsed_seconds() const {
 
 std::string Progress::format_line(std::uint64_t done, std::string_view name, double value) const {
     const double elapsed = elapsed_seconds();
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    const double rate = elapsed > 0 ? static_cast<double>(done - std::min(done, first_)) / elapsed : 0.0;
     const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : -1.0;
     return fmt::format(
         "{} step {}/{} ({:3.0f}%)  {:.3g} steps/s  elapsed {}  ETA {}  {} {:.6g}", label_, done,
@@ -66,7 +67,7 @@ void Progress::finish() {
     if (live_)
         std::fprintf(stderr, "\n");
     std::fprintf(stderr, "%s finished %llu steps in %s\n", label_.c_str(),
-                 static_cast<unsigned long long>(total_), clock_text(elapsed_seconds()).c_str());
+                 static_cast<unsigned long long>(total_ - first_), clock_text(elapsed_seconds()).c_str());
     std::fflush(stderr);
 }
 

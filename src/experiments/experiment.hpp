@@ -5,6 +5,7 @@
 
 #include "moesim/core/config.hpp"
 #include "moesim/core/progress.hpp"
+#include "moesim/io/checkpoint.hpp"
 #include "moesim/io/output_file.hpp"
 
 #include <boost/mpi/communicator.hpp>
@@ -24,6 +25,9 @@ struct Context {
     const core::Config& config;
     io::OutputFile& output;
     std::uint64_t seed; ///< run.seed: root of every Philox stream
+    /// Poll checkpoint.due(step) at the top of every step and save the whole state when it
+    /// says so; on a restart, start at checkpoint.restart_step() from checkpoint.restore().
+    io::Checkpointer& checkpoint;
 };
 
 /// A figure printed at the end of a run ("final objective", "0.0123").
@@ -50,6 +54,10 @@ public:
     virtual RunDefaults run_defaults() const { return {}; }
     /// Adds this experiment's keys (table [name]) to `schema`.
     virtual void declare(core::Schema& schema) const = 0;
+    /// Checks what the schema cannot (limits that depend on several keys or on the machine,
+    /// such as memory per rank) before any file is created, so bad input never leaves a
+    /// partial output. Throws core::ConfigError naming the key. Collective over comm.
+    virtual void validate(const core::Config& config, const boost::mpi::communicator& comm) const;
     /// Runs to completion, writing into ctx.output. Collective over ctx.comm. Returns the
     /// figures printed at the end.
     virtual std::vector<KeyFigure> run(Context& ctx) = 0;

@@ -8,11 +8,15 @@
 #include "moesim/core/progress.hpp"
 #include "moesim/io/series.hpp"
 #include "moesim/model/mean_field_langevin.hpp"
+#include "moesim/par/communicator.hpp"
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cmath>
+#include <limits>
+
+#include <unistd.h>
 
 namespace moesim::experiments {
 
@@ -46,6 +50,33 @@ public:
                      "false drops the loss: particles follow an Ornstein-Uhlenbeck process");
     }
 
+    void validate(const core::Config& cfg, const boost::mpi::communicator& comm) const override {
+        if (cfg.integer("run.steps") > std::numeric_limits<std::uint32_t>::max())
+            throw core::ConfigError({cfg.origin("run.steps")}, "run.steps",
+                                    "mfld runs at most 2^32-1 steps (the Philox step counter)");
+        // The busiest rank holds the most blocks; its arrays: particles, gradient, noise,
+        // activation caches for a training batch and for the test set, and the batches.
+        const par::BlockPartition partition(
+            static_cast<std::uint64_t>(cfg.integer("mfld.particles")),
+            static_cast<std::uint64_t>(cfg.integer("run.block_size")), comm.size());
+        const double n_local = static_cast<double>(partition.items_of(0).size());
+        const double dim = static_cast<double>(cfg.integer("mfld.dim"));
+        const double rows = static_cast<double>(cfg.integer("mfld.batch")) +
+                            static_cast<double>(cfg.integer("mfld.test_samples"));
+        const double bytes = 8.0 * (3 * n_local * dim + 2 * rows * n_local + rows * dim);
+        const double available = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                                 static_cast<double>(sysconf(_SC_PAGE_SIZE));
+        par::throw_if_any(comm, bytes > 0.8 * available, [&] {
+            return core::ConfigError(
+                {cfg.origin("mfld.particles")}, "mfld.particles",
+                fmt::format("{} particles of dimension {} need about {:.3g} GiB on the busiest "
+                            "of {} ranks, more than 80% of this node's {:.3g} GiB; use more "
+                            "ranks or fewer particles, or a smaller batch or test set",
+                            cfg.integer("mfld.particles"), cfg.integer("mfld.dim"),
+                            bytes / (1 << 30), comm.size(), available / (1 << 30)));
+        });
+    }
+
     std::vector<KeyFigure> run(Context& ctx) override {
         const core::Config& cfg = ctx.config;
         const auto dim = static_cast<Eigen::Index>(cfg.integer("mfld.dim"));
@@ -53,9 +84,6 @@ public:
         const auto steps = static_cast<std::uint64_t>(cfg.integer("run.steps"));
         const auto frame_every = static_cast<std::uint64_t>(cfg.integer("run.frame_every"));
         const auto activation = model::parse_activation(cfg.string("mfld.activation"));
-        if (steps > std::numeric_limits<std::uint32_t>::max())
-            throw core::ConfigError({"<config>"}, "run.steps",
-                                    "mfld supports at most 2^32-1 steps (Philox counter width)");
 
         const model::MeanFieldTeacher teacher(ctx.seed, dim, cfg.integer("mfld.teacher_width"),
                                               cfg.real("mfld.teacher_norm"),
@@ -70,7 +98,15 @@ public:
                                             ctx.comm.size());
         model::MeanFieldLangevin dynamics(ctx.comm, partition, dim, activation, teacher, params,
                                           ctx.seed);
-        dynamics.initialize(cfg.real("mfld.init_sd"));
+        auto& theta_rows = dynamics.network().particles();
+        const par::IdRange mine = dynamics.network().local_ids();
+        const std::uint64_t first_step = ctx.checkpoint.restart_step().value_or(0);
+        if (ctx.checkpoint.restart_step()) {
+            const auto saved = ctx.checkpoint.restore("theta", mine.begin, mine.size());
+            theta_rows = Eigen::Map<const model::RowMatrix>(saved.data(), theta_rows.rows(), dim);
+        } else {
+            dynamics.initialize(cfg.real("mfld.init_sd"));
+        }
 
         model::RowMatrix test_inputs;
         Eigen::VectorXd test_labels;
@@ -90,7 +126,7 @@ public:
         Eigen::VectorXd batch_labels;
         double step_seconds = 0, frame_seconds = 0;
         double first_objective = std::nan(""), last_objective = std::nan(""), last_test = 0;
-        core::Progress progress("mfld", steps);
+        core::Progress progress("mfld", steps, first_step);
 
         auto write_frame = [&](std::uint64_t step) {
             const auto start = Clock::now();
@@ -122,7 +158,13 @@ public:
             progress.update(step, "objective", obj);
         };
 
-        for (std::uint64_t step = 0; step < steps; ++step) {
+        for (std::uint64_t step = first_step; step < steps; ++step) {
+            if (ctx.checkpoint.due(step)) {
+                const io::StateArray state{"theta", n_particles, {static_cast<std::uint64_t>(dim)},
+                                           std::span<const double>(theta_rows.data(),
+                                                                   static_cast<std::size_t>(theta_rows.size()))};
+                ctx.checkpoint.save(step, theta.frames(), std::span(&state, 1));
+            }
             if (step % frame_every == 0)
                 write_frame(step);
             const auto start = Clock::now();
@@ -139,7 +181,7 @@ public:
                 {"objective (first frame)", fmt::format("{:.6g}", first_objective)},
                 {"objective (last frame)", fmt::format("{:.6g}", last_objective)},
                 {"test loss (last frame)", fmt::format("{:.6g}", last_test)},
-                {"steps per second", fmt::format("{:.4g}", static_cast<double>(steps) / progress.elapsed_seconds())}};
+                {"steps per second", fmt::format("{:.4g}", static_cast<double>(steps - first_step) / progress.elapsed_seconds())}};
     }
 };
 

@@ -286,6 +286,46 @@ OutputFile OutputFile::create(const boost::mpi::communicator& comm, const std::s
     return out;
 }
 
+OutputFile OutputFile::open_for_restart(const boost::mpi::communicator& comm,
+                                        const std::string& path, std::uint64_t resume_step) {
+    silence_hdf5_errors();
+    boost::mpi::communicator own = par::duplicate(comm);
+    const impl::Where where{path, "/"};
+    Handle fapl = impl::pcreate(H5P_FILE_ACCESS, where);
+    impl::pset_fapl_mpio(fapl.id(), own, MPI_INFO_NULL, where);
+    impl::pset_all_coll_metadata_ops(fapl.id(), true, where);
+    impl::pset_coll_metadata_write(fapl.id(), true, where);
+    impl::pset_fclose_degree(fapl.id(), H5F_CLOSE_STRONG, where);
+    Handle file;
+    std::string failure;
+    try {
+        file = impl::fopen(path.c_str(), H5F_ACC_RDWR, fapl.id(), where);
+    } catch (const core::IoError& e) {
+        failure = e.what();
+    }
+    if (par::any(own, !failure.empty() || !file.valid())) {
+        (void)file.release();
+        throw core::IoError("reopen for restart", path, "",
+                            failure.empty() ? "another rank failed to open it" : failure,
+                            core::Scope::collective);
+    }
+    OutputFile out(std::move(own), path, std::move(file));
+    out.resume_step_ = resume_step;
+    out.set_status(Status::running);
+    return out;
+}
+
+void OutputFile::add_attribute(const std::string& name, std::int64_t value) {
+    core::require(file_.valid(), "add_attribute on a closed output file");
+    write_number_attribute<std::int64_t>(file_.id(), "/", name, H5T_STD_I64LE, H5T_NATIVE_INT64,
+                                         {value}, true, path_);
+}
+
+void OutputFile::add_attribute(const std::string& name, const std::string& value) {
+    core::require(file_.valid(), "add_attribute on a closed output file");
+    write_string_attribute(file_.id(), "/", name, value, path_);
+}
+
 OutputFile::~OutputFile() {
     if (!file_.valid())
         return;

@@ -203,6 +203,36 @@ Array<double> read_float64(const std::string& path, const std::string& dataset) 
     return read_numbers<double>(path, dataset, H5T_NATIVE_DOUBLE);
 }
 
+std::vector<double> read_float64_rows(const std::string& path, const std::string& dataset,
+                                      std::uint64_t frame, std::uint64_t first_row,
+                                      std::uint64_t n_rows) {
+    const impl::Where where{path, dataset};
+    Handle file = impl::open_read_only(path);
+    Handle data = impl::dopen(file.id(), dataset.c_str(), where);
+    Handle file_space = impl::dget_space(data.id(), where);
+    const auto dims = impl::sget_simple_extent_dims(file_space.id(), where);
+    if (dims.size() < 2 || frame >= dims[0] || first_row + n_rows > dims[1])
+        throw core::IoError("read rows of", path, dataset,
+                            fmt::format("frame {} rows [{}, {}) are outside its shape [{}]", frame,
+                                        first_row, first_row + n_rows, fmt::join(dims, "][")));
+    std::uint64_t row_elements = 1;
+    for (std::size_t i = 2; i < dims.size(); ++i)
+        row_elements *= dims[i];
+    std::vector<double> rows(n_rows * row_elements);
+    if (rows.empty())
+        return rows;
+    std::vector<hsize_t> start(dims.size(), 0), count(dims.begin(), dims.end());
+    start[0] = frame;
+    count[0] = 1;
+    start[1] = first_row;
+    count[1] = n_rows;
+    impl::sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, count, where);
+    Handle mem_space = impl::screate_simple({rows.size()}, {}, where);
+    impl::dread(data.id(), H5T_NATIVE_DOUBLE, mem_space.id(), file_space.id(), H5P_DEFAULT,
+                rows.data(), where);
+    return rows;
+}
+
 Array<std::int64_t> read_int64(const std::string& path, const std::string& dataset) {
     return read_numbers<std::int64_t>(path, dataset, H5T_NATIVE_INT64);
 }

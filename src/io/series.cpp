@@ -94,9 +94,27 @@ Series Series::replicated(OutputFile& file, const std::string& path,
     return series;
 }
 
+// True if every component of the absolute `path` exists (H5Lexists fails on a missing parent).
+bool path_exists(hid_t file, const std::string& path, const impl::Where& where) {
+    std::string prefix;
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        const std::size_t end = std::min(path.find('/', start), path.size());
+        prefix = path.substr(0, end);
+        if (!impl::lexists(file, prefix.c_str(), where))
+            return false;
+        start = end + 1;
+    }
+    return true;
+}
+
 void Series::create(const std::vector<hsize_t>& value_chunk) {
     const std::string& file_name = file_->path();
     const impl::Where where{file_name, path_};
+    if (file_->resume_step() && path_exists(file_->id(), path_, where)) {
+        reopen(*file_->resume_step());
+        return;
+    }
     Handle lcpl = impl::pcreate(H5P_LINK_CREATE, where);
     impl::pset_create_intermediate_group(lcpl.id(), true, where);
     Handle group = impl::gcreate(file_->id(), path_.c_str(), lcpl.id(), where);
@@ -113,6 +131,53 @@ void Series::create(const std::vector<hsize_t>& value_chunk) {
                                    {file_name, value_path});
     dxpl_ = impl::pcreate(H5P_DATASET_XFER, where);
     impl::pset_dxpl_mpio(dxpl_.id(), H5FD_MPIO_COLLECTIVE, where);
+}
+
+void Series::reopen(std::uint64_t resume_step) {
+    const std::string& file_name = file_->path();
+    const std::string step_path = join_path(path_, "step");
+    const std::string time_path = join_path(path_, "time");
+    const std::string value_path = join_path(path_, "value");
+    step_ = impl::dopen(file_->id(), step_path.c_str(), {file_name, step_path});
+    time_ = impl::dopen(file_->id(), time_path.c_str(), {file_name, time_path});
+    value_ = impl::dopen(file_->id(), value_path.c_str(), {file_name, value_path});
+    dxpl_ = impl::pcreate(H5P_DATASET_XFER, {file_name, path_});
+    impl::pset_dxpl_mpio(dxpl_.id(), H5FD_MPIO_COLLECTIVE, {file_name, path_});
+
+    Handle value_space = impl::dget_space(value_.id(), {file_name, value_path});
+    const auto dims = impl::sget_simple_extent_dims(value_space.id(), {file_name, value_path});
+    if (!std::equal(dims.begin() + 1, dims.end(), frame_shape_.begin(), frame_shape_.end()) ||
+        dims.size() != frame_shape_.size() + 1)
+        throw core::IoError("resume series", file_name, value_path,
+                            fmt::format("its frames have shape [{}], this run writes [{}]",
+                                        fmt::join(dims.begin() + 1, dims.end(), "]["),
+                                        fmt::join(frame_shape_, "][")),
+                            core::Scope::collective);
+
+    // Every rank reads the steps (metadata reads are collective on this file).
+    const impl::Where step_where{file_name, step_path};
+    Handle step_space = impl::dget_space(step_.id(), step_where);
+    const auto n_frames = impl::sget_simple_extent_dims(step_space.id(), step_where).at(0);
+    std::vector<std::int64_t> steps(std::max<hsize_t>(n_frames, 1));
+    if (n_frames > 0) {
+        Handle mem_space = impl::screate_simple({n_frames}, {}, step_where);
+        impl::dread(step_.id(), H5T_NATIVE_INT64, mem_space.id(), step_space.id(), dxpl_.id(),
+                    steps.data(), step_where);
+    }
+    hsize_t keep = 0;
+    while (keep < n_frames && static_cast<std::uint64_t>(steps[keep]) < resume_step)
+        ++keep;
+    std::vector<hsize_t> value_dims(dims.begin(), dims.end());
+    value_dims[0] = keep;
+    impl::dset_extent(step_.id(), {keep}, step_where);
+    impl::dset_extent(time_.id(), {keep}, {file_name, time_path});
+    impl::dset_extent(value_.id(), value_dims, {file_name, value_path});
+    // Shrinking a partly kept chunk rewrites it (fill of the dropped part) through MPI-IO;
+    // without a sync and a barrier, that write may land after the next frame's write to the
+    // same chunk (MPI-IO orders conflicting writes of different ranks only across a sync).
+    file_->flush();
+    file_->comm().barrier();
+    frames_ = keep;
 }
 
 void Series::append(std::int64_t step, double time, std::span<const double> values) {
@@ -183,7 +248,10 @@ void Series::append(std::int64_t step, double time, std::span<const double> valu
         } else if (rank == 0) {
             mine = frame_elements;
         }
-        Handle mem_space = impl::screate_simple({std::max<hsize_t>(mine, 1)}, {}, value_where);
+        // The memory space has the selection's shape: with a flat 1-D memory space HDF5 maps
+        // element by element to chunks (measured: 0.10 -> 0.24-0.46 GB/s per frame write).
+        Handle mem_space = mine > 0 ? impl::screate_simple(count, {}, value_where)
+                                    : impl::screate_simple({1}, {}, value_where);
         if (mine > 0) {
             impl::sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, count, value_where);
         } else {

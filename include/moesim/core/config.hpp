@@ -82,6 +82,10 @@ public:
     /// Where each key's value came from: "<default>", "file.toml:3:7" or "--set".
     const std::string& origin(std::string_view key) const;
 
+    /// Keys (in schema order) whose values differ from `other`'s, or that only one of the two
+    /// has. Used to refuse restarting a checkpoint with an incompatible config.
+    std::vector<std::string> differing_keys(const Config& other) const;
+
 private:
     friend Config resolve_config(const Schema&, std::optional<std::string_view>, std::string_view,
                                  std::span<const std::string>);

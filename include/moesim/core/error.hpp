@@ -97,6 +97,20 @@ private:
     double value_;
 };
 
+/// The run was asked to stop (SIGUSR1/SIGTERM) and wrote a checkpoint it can resume from.
+/// Exit 75 (EX_TEMPFAIL) so a batch script can requeue. Collective: ranks agree on the
+/// stop flag before anyone throws.
+class StopRequested : public Error {
+public:
+    StopRequested(long long step, std::string checkpoint);
+    long long step() const noexcept { return step_; }
+    const std::string& checkpoint() const noexcept { return checkpoint_; }
+
+private:
+    long long step_;
+    std::string checkpoint_;
+};
+
 /// A broken invariant inside moesim: a bug. Names the source location. Exit 1, local.
 class InternalError : public Error {
 public:

@@ -13,7 +13,8 @@ namespace moesim::core {
 /// Reports progress of one loop of `total` steps. Local; does nothing unless log::verbose().
 class Progress {
 public:
-    Progress(std::string label, std::uint64_t total);
+    /// `first` is the step the loop starts at (non-zero when resuming a run).
+    Progress(std::string label, std::uint64_t total, std::uint64_t first = 0);
     /// Steps completed so far and the key figure to show (e.g. "objective", 0.123).
     void update(std::uint64_t done, std::string_view figure_name, double figure_value);
     /// Ends the live line and prints the total time.
@@ -26,7 +27,7 @@ private:
     std::string format_line(std::uint64_t done, std::string_view name, double value) const;
 
     std::string label_;
-    std::uint64_t total_;
+    std::uint64_t total_, first_;
     bool enabled_, live_;
     Clock::time_point start_, last_draw_;
     std::uint64_t next_decile_ = 1;

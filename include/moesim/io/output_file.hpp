@@ -8,6 +8,7 @@
 #include <boost/mpi/communicator.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace moesim::io {
@@ -37,12 +38,22 @@ public:
     static OutputFile create(const boost::mpi::communicator& comm, const std::string& path,
                              bool overwrite, const RunInfo& info);
 
+    /// Reopens the output of an interrupted run to continue it from a checkpoint taken before
+    /// step `resume_step`: status goes back to running, and every Series opened on it
+    /// afterwards drops its frames with step >= resume_step and appends after the rest.
+    /// Collective over comm; throws IoError (collective) if the file cannot be opened.
+    static OutputFile open_for_restart(const boost::mpi::communicator& comm,
+                                       const std::string& path, std::uint64_t resume_step);
+
     OutputFile(OutputFile&&) noexcept = default;
     OutputFile& operator=(OutputFile&&) noexcept = default;
     ~OutputFile();
 
     /// Rewrites the `status` attribute and flushes. Collective.
     void set_status(Status status);
+    /// Adds a root attribute (identical value on every rank). Collective.
+    void add_attribute(const std::string& name, std::int64_t value);
+    void add_attribute(const std::string& name, const std::string& value);
     /// H5Fflush: everything written so far is readable after a crash. Collective.
     void flush();
     /// Closes the file. Collective. Safe to call twice.
@@ -53,12 +64,15 @@ public:
     hid_t id() const noexcept { return file_.id(); }
     /// This file's private duplicate of the communicator.
     const boost::mpi::communicator& comm() const noexcept { return comm_; }
+    /// Set when reopened by open_for_restart: series keep only frames before this step.
+    const std::optional<std::uint64_t>& resume_step() const noexcept { return resume_step_; }
 
 private:
     OutputFile(boost::mpi::communicator comm, std::string path, Handle file);
     boost::mpi::communicator comm_;
     std::string path_;
     Handle file_;
+    std::optional<std::uint64_t> resume_step_;
 };
 
 } // namespace moesim::io

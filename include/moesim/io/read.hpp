@@ -19,6 +19,13 @@ template <class T> struct Array {
 /// file or dataset cannot be opened or read, or its values are not numbers.
 Array<double> read_float64(const std::string& path, const std::string& dataset);
 
+/// Reads rows [first_row, first_row + n_rows) of frame `frame` of a series value dataset
+/// value[T][N][row...] (float64), row-major. Each rank of a restart reads only its own rows.
+/// Local; throws IoError if the file, dataset, frame or rows do not exist.
+std::vector<double> read_float64_rows(const std::string& path, const std::string& dataset,
+                                      std::uint64_t frame, std::uint64_t first_row,
+                                      std::uint64_t n_rows);
+
 /// Reads dataset `dataset` of file `path`, converted to int64. Local; throws IoError.
 Array<std::int64_t> read_int64(const std::string& path, const std::string& dataset);
 

@@ -19,6 +19,10 @@ namespace moesim::io {
 /// for construction and append.
 class Series {
 public:
+    /// On a file reopened by OutputFile::open_for_restart, both factories open the existing
+    /// series instead (its frame shape must match; IoError otherwise) and drop its frames
+    /// from the resume step on, so appending continues the interrupted run.
+    ///
     /// value[T][n_global][row_shape...]: each rank owns a contiguous range of rows; ranks'
     /// ranges are in rank order (offset = rows on lower ranks). Creates the group and
     /// datasets (and any missing parent groups). Collective.
@@ -48,6 +52,8 @@ private:
     Series() = default;
     // Creates the group and the three datasets, and the collective transfer list.
     void create(const std::vector<hsize_t>& value_chunk);
+    // Restart: opens the existing datasets and drops frames with step >= resume_step.
+    void reopen(std::uint64_t resume_step);
     // Writes this frame's step or time: rank 0 selects the element, the others nothing.
     void write_scalar(const Handle& dataset, hid_t mem_type, const void* value, const char* name);
     OutputFile* file_ = nullptr;

@@ -1,0 +1,283 @@
+// bench_mfld_step: seconds per model::MeanFieldLangevin::step (batch generation, forward,
+// gradient, weight decay, Langevin noise) at several sizes, next to this machine's Eigen
+// GEMM rate for square products and for the step's own block products, so the step can be
+// reported as a fraction of the best GEMM rate measured in the same run. Also splits the
+// step into its phases and times the scalar tanh the forward pass applies per element.
+// Usage: bench_mfld_step [--sizes 16x1024x256,...] [--block 64] [--min-seconds 2]
+//        [--min-steps 10] [--gemm 1] [--output FILE]; runs under mpirun at any rank count.
+
+#include "bench_common.hpp"
+
+#include "moesim/model/mean_field_langevin.hpp"
+
+#include <boost/mpi/collectives.hpp>
+#include <boost/mpi/environment.hpp>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <sstream>
+
+using namespace moesim;
+using bench::Clock;
+using model::RowMatrix;
+
+namespace {
+
+struct Size {
+    Eigen::Index dim, particles, batch;
+};
+
+std::vector<Size> parse_sizes(const std::string& text) {
+    std::vector<Size> sizes;
+    std::stringstream list(text);
+    std::string item;
+    while (std::getline(list, item, ',')) {
+        Size s{};
+        char x1 = 0, x2 = 0;
+        std::stringstream fields(item);
+        if (!(fields >> s.dim >> x1 >> s.particles >> x2 >> s.batch) || x1 != 'x' || x2 != 'x')
+            throw std::runtime_error("bad size '" + item + "', expected DIMxPARTICLESxBATCH");
+        sizes.push_back(s);
+    }
+    return sizes;
+}
+
+// Median seconds of one call of `work`, timed in groups long enough (>= 2 ms) for the clock,
+// until `min_seconds` have passed and at least 5 groups were timed. Local.
+double time_local(const std::function<void()>& work, double min_seconds) {
+    work();
+    int per_group = 1;
+    for (auto start = Clock::now(); bench::seconds_since(start) < 2e-3; per_group *= 2) {
+        start = Clock::now();
+        for (int i = 0; i < per_group; ++i)
+            work();
+        if (bench::seconds_since(start) >= 2e-3)
+            break;
+    }
+    std::vector<double> samples;
+    const auto begin = Clock::now();
+    while (samples.size() < 5 || bench::seconds_since(begin) < min_seconds) {
+        const auto start = Clock::now();
+        for (int i = 0; i < per_group; ++i)
+            work();
+        samples.push_back(bench::seconds_since(start) / per_group);
+    }
+    return bench::median(samples);
+}
+
+struct GemmResult {
+    std::string name;
+    Eigen::Index m, k, n;
+    double seconds;
+    double gflops() const { return 2.0 * double(m) * double(k) * double(n) / seconds / 1e9; }
+    std::string json() const {
+        return fmt::format(
+            "{{\"name\": \"{}\", \"m\": {}, \"k\": {}, \"n\": {}, \"seconds\": {:.6e}, "
+            "\"gflops\": {:.3f}}}",
+            name, m, k, n, seconds, gflops());
+    }
+};
+
+GemmResult gemm_square(Eigen::Index n, double min_seconds) {
+    const Eigen::MatrixXd a = Eigen::MatrixXd::Random(n, n), b = Eigen::MatrixXd::Random(n, n);
+    Eigen::MatrixXd c(n, n);
+    const double s = time_local([&] { c.noalias() = a * b; }, min_seconds);
+    return {"square", n, n, n, s};
+}
+
+// The forward product of one partition block, with the operand types predict() uses:
+// inputs (B x d, row-major) times the block's particles (block x d, row-major) transposed.
+GemmResult gemm_forward(Eigen::Index batch, Eigen::Index dim, Eigen::Index block,
+                        double min_seconds) {
+    const RowMatrix inputs = RowMatrix::Random(batch, dim), theta = RowMatrix::Random(block, dim);
+    Eigen::MatrixXd pre(batch, block);
+    const double s = time_local([&] { pre.noalias() = inputs * theta.transpose(); }, min_seconds);
+    return {"forward_block", batch, dim, block, s};
+}
+
+// The gradient product of one block as data_gradient() does it: (B x block)^T (B x d).
+GemmResult gemm_gradient(Eigen::Index batch, Eigen::Index dim, Eigen::Index block,
+                         double min_seconds) {
+    const Eigen::MatrixXd weighted = Eigen::MatrixXd::Random(batch, block);
+    const RowMatrix inputs = RowMatrix::Random(batch, dim);
+    RowMatrix gradient(block, dim);
+    const double s = time_local(
+        [&] { gradient.noalias() = (1.0 / double(batch)) * (weighted.transpose() * inputs); },
+        min_seconds);
+    return {"gradient_block", block, batch, dim, s};
+}
+
+// Nanoseconds per element of the forward pass's activation: scalar std::tanh (what
+// activate_with_derivative does), and for comparison a vectorised Eigen expression
+// tanh(z) = 1 - 2 / (exp(2z) + 1) (Eigen 3.4 has packet exp for double but not tanh).
+std::string tanh_json(Eigen::Index elements, double min_seconds) {
+    const Eigen::ArrayXd z = Eigen::ArrayXd::Random(elements) * 3.0;
+    Eigen::ArrayXd value(elements), derivative(elements);
+    const double scalar = time_local(
+        [&] {
+            for (Eigen::Index i = 0; i < elements; ++i) {
+                value(i) = std::tanh(z(i));
+                derivative(i) = 1.0 - value(i) * value(i);
+            }
+        },
+        min_seconds);
+    const double vector = time_local(
+        [&] {
+            value = 1.0 - 2.0 / ((2.0 * z).exp() + 1.0);
+            derivative = 1.0 - value.square();
+        },
+        min_seconds);
+    return fmt::format(
+        "{{\"elements\": {}, \"std_tanh_ns\": {:.3f}, \"eigen_exp_tanh_ns\": {:.3f}}}", elements,
+        scalar / double(elements) * 1e9, vector / double(elements) * 1e9);
+}
+
+// Per-step seconds of dynamics.step: a barrier before each step, the slowest rank's time.
+// Step count chosen by rank 0 from the warm-up and broadcast, so all ranks agree.
+std::vector<double> time_steps(const boost::mpi::communicator& comm,
+                               model::MeanFieldLangevin& dynamics, std::uint64_t& step,
+                               double min_seconds, int min_steps) {
+    auto one = [&] {
+        comm.barrier();
+        const auto start = Clock::now();
+        const double loss = dynamics.step(step++);
+        const double local = bench::seconds_since(start);
+        if (!std::isfinite(loss))
+            throw std::runtime_error("non-finite batch loss in benchmark");
+        return boost::mpi::all_reduce(comm, local, boost::mpi::maximum<double>());
+    };
+    std::vector<double> warmup;
+    for (int i = 0; i < 3; ++i)
+        warmup.push_back(one());
+    int steps = static_cast<int>(std::ceil(min_seconds / std::max(bench::median(warmup), 1e-9)));
+    steps = std::clamp(steps, min_steps, 100000);
+    boost::mpi::broadcast(comm, steps, 0);
+    std::vector<double> times;
+    for (int i = 0; i < steps; ++i)
+        times.push_back(one());
+    return times;
+}
+
+// Median seconds of a collective phase (slowest rank), `reps` times.
+double time_phase(const boost::mpi::communicator& comm, int reps,
+                  const std::function<void()>& work) {
+    std::vector<double> times;
+    for (int i = 0; i < reps; ++i) {
+        comm.barrier();
+        const auto start = Clock::now();
+        work();
+        times.push_back(boost::mpi::all_reduce(comm, bench::seconds_since(start),
+                                               boost::mpi::maximum<double>()));
+    }
+    return bench::median(times);
+}
+
+std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
+    const auto sizes =
+        parse_sizes(bench::option(argc, argv, "--sizes", "16x1024x256,64x4096x512,256x4096x1024"));
+    const auto block =
+        static_cast<std::uint64_t>(std::stoul(bench::option(argc, argv, "--block", "64")));
+    const double min_seconds = std::stod(bench::option(argc, argv, "--min-seconds", "2"));
+    const int min_steps = std::stoi(bench::option(argc, argv, "--min-steps", "10"));
+    const bool gemm = bench::option(argc, argv, "--gemm", "1") != "0";
+    const double gemm_seconds = std::min(0.5, min_seconds);
+
+    // GEMM rates: rank 0 alone while the others wait, so it has its core to itself.
+    std::vector<GemmResult> gemms;
+    if (gemm && comm.rank() == 0) {
+        for (Eigen::Index n : {256, 512, 1024})
+            gemms.push_back(gemm_square(n, gemm_seconds));
+        for (const Size& s : sizes) {
+            gemms.push_back(gemm_forward(s.batch, s.dim, Eigen::Index(block), gemm_seconds));
+            gemms.push_back(gemm_gradient(s.batch, s.dim, Eigen::Index(block), gemm_seconds));
+        }
+    }
+    double best = 0;
+    for (const auto& g : gemms)
+        best = std::max(best, g.gflops());
+
+    std::vector<std::string> size_json;
+    for (const Size& s : sizes) {
+        const std::uint64_t seed = 1;
+        const model::MeanFieldTeacher teacher(seed, s.dim, 4, 2.0, 0.0, model::Activation::tanh);
+        const model::LangevinParams params{
+            .learning_rate = 0.2, .entropy = 1e-4, .l2 = 1e-3, .batch = s.batch, .data_term = true};
+        const par::BlockPartition partition(std::uint64_t(s.particles), block, comm.size());
+        model::MeanFieldLangevin dynamics(comm, partition, s.dim, model::Activation::tanh, teacher,
+                                          params, seed);
+        dynamics.initialize(0.25);
+        std::uint64_t step = 0;
+        const auto times = time_steps(comm, dynamics, step, min_seconds, min_steps);
+        const double med = bench::median(times);
+        const double flops = 4.0 * double(s.batch) * double(s.particles) * double(s.dim);
+
+        // Phases of one step through the public API, on the batch of the next step.
+        RowMatrix inputs;
+        Eigen::VectorXd labels, residual;
+        auto& net = dynamics.network();
+        const int reps = std::max(5, std::min(200, int(times.size())));
+        const double t_sample = time_phase(comm, reps, [&] {
+            teacher.sample("train", step * std::uint64_t(s.batch), s.batch, inputs, labels);
+        });
+        const double t_predict =
+            time_phase(comm, reps, [&] { residual = net.predict(inputs) - labels; });
+        const double t_gradient = time_phase(comm, reps, [&] {
+            const RowMatrix g = net.data_gradient(inputs, residual);
+            if (!std::isfinite(g.sum()))
+                throw std::runtime_error("non-finite gradient in benchmark");
+        });
+        // The forward pass's activations alone: B * n_local scalar tanh evaluations.
+        const double local_particles = double(net.local_ids().size());
+
+        std::string fraction = "null";
+        if (best > 0)
+            fraction = fmt::format("{:.4f}", flops / med / 1e9 / best);
+        size_json.push_back(fmt::format(
+            "{{\"dim\": {}, \"particles\": {}, \"batch\": {}, \"steps_timed\": {}, "
+            "\"median_seconds\": {:.6e}, \"min_seconds\": {:.6e}, \"gflops\": {:.3f}, "
+            "\"fraction_of_best_gemm\": {}, \"phases_median_seconds\": {{\"sample\": {:.6e}, "
+            "\"predict\": {:.6e}, \"data_gradient\": {:.6e}, \"update_and_noise\": {:.6e}}}, "
+            "\"tanh_per_step_local\": {}}}",
+            s.dim, s.particles, s.batch, times.size(), med,
+            *std::min_element(times.begin(), times.end()), flops / med / 1e9, fraction, t_sample,
+            t_predict, t_gradient, std::max(0.0, med - t_sample - t_predict - t_gradient),
+            double(s.batch) * local_particles));
+    }
+
+    std::string tanh = "null";
+    if (comm.rank() == 0)
+        tanh = tanh_json(sizes.front().batch * Eigen::Index(block), gemm_seconds);
+
+    std::string gemm_list;
+    for (const auto& g : gemms)
+        gemm_list += (gemm_list.empty() ? "" : ", ") + g.json();
+    std::string size_list;
+    for (const auto& j : size_json)
+        size_list += (size_list.empty() ? "\n    " : ",\n    ") + j;
+    return fmt::format("{{\"benchmark\": \"mfld_step\", \"build\": {}, \"block_size\": {}, "
+                       "\"flop_count\": \"4*B*N*d (forward and gradient products)\", "
+                       "\"gemm\": [{}], \"gemm_best_gflops\": {:.3f}, \"tanh\": {}, "
+                       "\"sizes\": [{}\n]}}",
+                       bench::build_json(comm), block, gemm_list, best, tanh, size_list);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    boost::mpi::environment env(argc, argv, boost::mpi::threading::single, false);
+    const boost::mpi::communicator world;
+    try {
+        const std::string json = run(world, argc, argv);
+        if (world.rank() == 0)
+            bench::emit(argc, argv, json);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "[rank %d/%d] bench_mfld_step: error: %s\n", world.rank(),
+                     world.size(), e.what());
+        std::fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    return 0;
+}

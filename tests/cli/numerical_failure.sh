@@ -1,0 +1,14 @@
+# A blow-up is exit 1 naming the quantity and the step, with status failed and every good
+# frame kept.
+source "$(dirname "$0")/common.sh"
+cd "$(mktemp -d ./nan.XXXX)"
+expect_exit 1 log mpirun_moesim 2 run --quiet --set mfld.l2=10 --set mfld.learning_rate=1000 \
+    --set run.frame_every=1 --set run.steps=1000 --set mfld.particles=64 --out blowup.h5
+expect_in log "numerical failure: (objective|train_loss) is (inf|-inf|nan) at step [0-9]+"
+expect_exit 0 out "$MOESIM" inspect blowup.h5
+expect_in out "status: failed"
+py -c "
+import h5py, numpy as np
+v = h5py.File('blowup.h5', 'r')['observables/objective/value'][:]
+assert len(v) >= 1 and np.all(np.isfinite(v)), v
+print(len(v), 'good frames kept')"
