@@ -18,7 +18,7 @@ using moesim::testing::all_ranks;
 using moesim::testing::world;
 
 TEST_SUITE("io::write_replicated") {
-    TEST_CASE("replicated values are written once in the requested shape") {
+    TEST_CASE("replicated values land whole in the requested shape, and can be rewritten") {
         const std::string path = fmt::format("replicated_np{}.h5", world().size());
         const std::vector<double> matrix = {1.5, -2.0, 3.25, 4.0, 5.0, -1.0};
         {
@@ -28,6 +28,12 @@ TEST_SUITE("io::write_replicated") {
             const double scalar = 0.125;
             io::write_replicated(file, "/estimates/scalar", {}, std::span(&scalar, 1));
             io::write_replicated(file, "/estimates/empty", {0}, {});
+            // Written again (a restarted run): overwritten in place; another shape is refused.
+            const double first = -1.0, again = 0.125;
+            io::write_replicated(file, "/estimates/rewritten", {1}, std::span(&first, 1));
+            io::write_replicated(file, "/estimates/rewritten", {1}, std::span(&again, 1));
+            CHECK_THROWS_AS(io::write_replicated(file, "/estimates/matrix", {3, 2}, matrix),
+                            moesim::core::IoError);
             // One rank passing the wrong count: every rank gets the same InternalError.
             const std::vector<double> two = {1, 2};
             const auto wrong = world().rank() == world().size() - 1
@@ -47,7 +53,10 @@ TEST_SUITE("io::write_replicated") {
             CHECK(s.values == std::vector<double>{0.125});
             const auto e = io::read_float64(path, "/estimates/empty");
             CHECK(e.shape == std::vector<std::uint64_t>{0});
-            ok = m.values == matrix && s.values.size() == 1 && e.values.empty();
+            const auto r = io::read_float64(path, "/estimates/rewritten");
+            CHECK(r.values == std::vector<double>{0.125});
+            ok = m.values == matrix && s.values.size() == 1 && e.values.empty() &&
+                 r.values == std::vector<double>{0.125};
         }
         CHECK(all_ranks(world(), ok));
     }
