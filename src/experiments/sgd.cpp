@@ -9,6 +9,7 @@
 
 #include "moesim/core/error.hpp"
 #include "moesim/core/progress.hpp"
+#include "moesim/io/checkpoint.hpp"
 #include "moesim/io/replicated.hpp"
 #include "moesim/io/series.hpp"
 #include "moesim/model/clustered_single_index.hpp"
@@ -72,6 +73,15 @@ void normalize_rows(RowMatrix& weights) {
     }
 }
 
+model::ClusteredSingleIndexSpec data_spec(const core::Config& cfg) {
+    return {.dim = static_cast<Eigen::Index>(cfg.integer("sgd.dim")),
+            .clusters = static_cast<int>(cfg.integer("sgd.clusters")),
+            .rho = cfg.real("sgd.rho"),
+            .coefficients = cfg.real_array("sgd.link_coefficients"),
+            .shared_direction = cfg.boolean("sgd.shared_direction"),
+            .label_noise = cfg.real("sgd.label_noise")};
+}
+
 class Sgd final : public Experiment {
 public:
     std::string_view name() const override { return "sgd"; }
@@ -116,27 +126,13 @@ public:
                   "overlap a cluster's direction must reach to count as recovered");
     }
 
-    std::vector<KeyFigure> run(Context& ctx) override {
-        const core::Config& cfg = ctx.config;
-        const auto& comm = ctx.comm;
-        const auto dim = static_cast<Eigen::Index>(cfg.integer("sgd.dim"));
-        const auto clusters = static_cast<int>(cfg.integer("sgd.clusters"));
+    void validate(const core::Config& cfg, const boost::mpi::communicator&) const override {
+        const model::ClusteredSingleIndexSpec spec = data_spec(cfg);
+        const int clusters = spec.clusters;
+        const auto dim = spec.dim;
         const auto n_experts = cfg.integer("sgd.experts");
-        const auto top_k = static_cast<Eigen::Index>(cfg.integer("sgd.top_k"));
-        const auto batch = static_cast<std::uint64_t>(cfg.integer("sgd.batch"));
+        const auto top_k = cfg.integer("sgd.top_k");
         const auto steps = static_cast<std::uint64_t>(cfg.integer("run.steps"));
-        const auto frame_every = static_cast<std::uint64_t>(cfg.integer("run.frame_every"));
-        const auto block = static_cast<std::uint64_t>(cfg.integer("run.block_size"));
-        const auto activation = model::parse_activation(cfg.string("sgd.activation"));
-        const bool normalize = cfg.boolean("sgd.normalize");
-
-        const model::ClusteredSingleIndexSpec spec{
-            .dim = dim,
-            .clusters = clusters,
-            .rho = cfg.real("sgd.rho"),
-            .coefficients = cfg.real_array("sgd.link_coefficients"),
-            .shared_direction = cfg.boolean("sgd.shared_direction"),
-            .label_noise = cfg.real("sgd.label_noise")};
         if (spec.coefficients.size() % static_cast<std::size_t>(clusters) != 0)
             throw core::ConfigError(
                 {cfg.origin("sgd.link_coefficients")}, "sgd.link_coefficients",
@@ -154,6 +150,23 @@ public:
                 fmt::format("is {}, more than sgd.experts = {}", top_k, n_experts));
         if (steps > std::numeric_limits<std::uint32_t>::max())
             throw core::ConfigError({"<config>"}, "run.steps", "sgd supports at most 2^32-1 steps");
+    }
+
+    std::vector<KeyFigure> run(Context& ctx) override {
+        const core::Config& cfg = ctx.config;
+        const auto& comm = ctx.comm;
+        const auto dim = static_cast<Eigen::Index>(cfg.integer("sgd.dim"));
+        const auto clusters = static_cast<int>(cfg.integer("sgd.clusters"));
+        const auto n_experts = cfg.integer("sgd.experts");
+        const auto top_k = static_cast<Eigen::Index>(cfg.integer("sgd.top_k"));
+        const auto batch = static_cast<std::uint64_t>(cfg.integer("sgd.batch"));
+        const auto steps = static_cast<std::uint64_t>(cfg.integer("run.steps"));
+        const auto frame_every = static_cast<std::uint64_t>(cfg.integer("run.frame_every"));
+        const auto block = static_cast<std::uint64_t>(cfg.integer("run.block_size"));
+        const auto activation = model::parse_activation(cfg.string("sgd.activation"));
+        const bool normalize = cfg.boolean("sgd.normalize");
+
+        const model::ClusteredSingleIndexSpec spec = data_spec(cfg);
         const model::ClusteredSingleIndex data(ctx.seed, spec);
 
         // Models. Samples of a step are split over ranks by run.block_size for the MoE; the
@@ -165,15 +178,69 @@ public:
         const double weight_sd = 1.0 / std::sqrt(static_cast<double>(dim));
         model::MoeLayer moe(comm, experts, dim, hidden, activation,
                             std::make_unique<model::SoftmaxTopKRouter>(dim, n_experts, top_k));
-        moe.initialize(ctx.seed, weight_sd, cfg.real("sgd.init_output_sd"),
-                       cfg.real("sgd.init_router_sd") * weight_sd);
         const auto width = static_cast<std::uint64_t>(cfg.integer("sgd.vanilla_width"));
         const par::BlockPartition neurons(width, block, comm.size());
         model::TwoLayerNetwork vanilla(comm, neurons, dim, activation);
-        vanilla.initialize(ctx.seed, weight_sd, cfg.real("sgd.init_output_sd"));
-        if (normalize) {
-            normalize_rows(moe.expert_weights());
-            normalize_rows(vanilla.weights());
+        const auto n_exp = static_cast<std::uint64_t>(n_experts);
+        const auto n_clusters = static_cast<std::uint64_t>(clusters);
+        std::vector<double> recovery(2 * n_clusters, -1.0); // [model][cluster], frame steps
+        const auto& local_experts = moe.local_experts();
+        const std::size_t router_row = moe.router().parameters().size() / n_exp;
+
+        // The whole state by global id (experts, router rows by expert, neurons) and the
+        // recovery steps found so far (all on rank 0): a restart at any rank count continues
+        // bitwise as the uninterrupted run, since every sample is drawn by (step, id).
+        const std::uint64_t first_step = ctx.checkpoint.restart_step().value_or(0);
+        auto state = [&]() {
+            const auto& w = moe.expert_weights();
+            const auto& a = moe.expert_output_weights();
+            const auto router = moe.router().parameters().subspan(
+                local_experts.begin * router_row, local_experts.size() * router_row);
+            const auto& v = vanilla.weights();
+            const auto& u = vanilla.output_weights();
+            const bool root = comm.rank() == 0;
+            const auto h = static_cast<std::uint64_t>(hidden);
+            const auto d = static_cast<std::uint64_t>(dim);
+            return std::vector<io::StateArray>{
+                {"expert_w", n_exp, {h, d}, {w.data(), static_cast<std::size_t>(w.size())}},
+                {"expert_a", n_exp, {h}, {a.data(), static_cast<std::size_t>(a.size())}},
+                {"router", n_exp, {router_row}, router},
+                {"vanilla_w", width, {d}, {v.data(), static_cast<std::size_t>(v.size())}},
+                {"vanilla_u", width, {}, {u.data(), static_cast<std::size_t>(u.size())}},
+                {"recovery",
+                 2 * n_clusters,
+                 {},
+                 root ? std::span<const double>(recovery) : std::span<const double>()}};
+        };
+        if (ctx.checkpoint.restart_step()) {
+            const auto restore = [&](const char* name, std::uint64_t first, std::uint64_t rows,
+                                     double* out, std::size_t expected) {
+                const auto saved = ctx.checkpoint.restore(name, first, rows);
+                core::require(saved.size() == expected, "sgd: checkpoint array of wrong size");
+                std::copy(saved.begin(), saved.end(), out);
+            };
+            auto& w = moe.expert_weights();
+            auto& a = moe.expert_output_weights();
+            restore("expert_w", local_experts.begin, local_experts.size(), w.data(),
+                    static_cast<std::size_t>(w.size()));
+            restore("expert_a", local_experts.begin, local_experts.size(), a.data(),
+                    static_cast<std::size_t>(a.size()));
+            auto router = moe.router().parameters();
+            restore("router", 0, n_exp, router.data(), router.size());
+            const par::IdRange mine = vanilla.local_ids();
+            restore("vanilla_w", mine.begin, mine.size(), vanilla.weights().data(),
+                    static_cast<std::size_t>(vanilla.weights().size()));
+            restore("vanilla_u", mine.begin, mine.size(), vanilla.output_weights().data(),
+                    static_cast<std::size_t>(vanilla.output_weights().size()));
+            restore("recovery", 0, 2 * n_clusters, recovery.data(), recovery.size());
+        } else {
+            moe.initialize(ctx.seed, weight_sd, cfg.real("sgd.init_output_sd"),
+                           cfg.real("sgd.init_router_sd") * weight_sd);
+            vanilla.initialize(ctx.seed, weight_sd, cfg.real("sgd.init_output_sd"));
+            if (normalize) {
+                normalize_rows(moe.expert_weights());
+                normalize_rows(vanilla.weights());
+            }
         }
         const double lr_experts = cfg.real("sgd.lr_experts");
         const double lr_router = cfg.real("sgd.lr_router");
@@ -192,8 +259,6 @@ public:
                     test_local_inputs, test_local_labels, test_local_clusters);
 
         // Output.
-        const auto n_exp = static_cast<std::uint64_t>(n_experts);
-        const auto n_clusters = static_cast<std::uint64_t>(clusters);
         auto expert_w = io::Series::distributed(
             ctx.output, "/particles/expert_w", n_exp,
             {static_cast<std::uint64_t>(hidden), static_cast<std::uint64_t>(dim)});
@@ -215,7 +280,6 @@ public:
         auto phase_time = io::Series::replicated(ctx.output, "/observables/phase_time", {7});
 
         const double threshold = cfg.real("sgd.recovery_threshold");
-        std::vector<double> recovery(2 * n_clusters, -1.0); // [model][cluster]
         std::vector<double> last_moe_overlap(n_clusters), last_vanilla_overlap(n_clusters);
         double last_test[2] = {0, 0};
         double vanilla_seconds = 0, frame_seconds = 0;
@@ -240,7 +304,7 @@ public:
                         batch_labels, batch_clusters);
         };
 
-        core::Progress progress("sgd", steps);
+        core::Progress progress("sgd", steps, first_step);
         auto write_frame = [&](std::uint64_t step) {
             const auto start = Clock::now();
             // Losses on the batch the next step trains on (before its update) and the test set.
@@ -339,7 +403,11 @@ public:
             progress.update(step, "test loss (moe)", test[0]);
         };
 
-        for (std::uint64_t step = 0; step < steps; ++step) {
+        for (std::uint64_t step = first_step; step < steps; ++step) {
+            if (ctx.checkpoint.due(step)) {
+                const auto arrays = state();
+                ctx.checkpoint.save(step, test_loss.frames(), arrays);
+            }
             if (step % frame_every == 0)
                 write_frame(step);
             load_batch(step);
@@ -382,8 +450,8 @@ public:
                 {"steps to recovery moe / vanilla",
                  fmt::format("{} / {}", list({recovery.begin(), recovery.begin() + clusters}),
                              list({recovery.begin() + clusters, recovery.end()}))},
-                {"steps per second",
-                 fmt::format("{:.4g}", static_cast<double>(steps) / progress.elapsed_seconds())}};
+                {"steps per second", fmt::format("{:.4g}", static_cast<double>(steps - first_step) /
+                                                               progress.elapsed_seconds())}};
     }
 };
 

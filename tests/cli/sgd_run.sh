@@ -52,3 +52,15 @@ with h5py.File(path, "r") as f:
     assert np.all((recovery == -1) | ((recovery >= 0) & (recovery <= 300) & (recovery % 50 == 0)))
 print("ok", path)
 PY
+# Limits across keys are config errors (exit 2) found before any output exists.
+rm -f "$dir/bad-np$np.h5"
+expect_exit 2 "$dir/bad-np$np.log" mpirun_moesim "$np" run -e sgd --out "$dir/bad-np$np.h5" \
+    --set sgd.experts=2 --set sgd.top_k=3
+expect_in "$dir/bad-np$np.log" "sgd.top_k.*more than sgd.experts = 2"
+expect_exit 2 "$dir/bad-np$np.log" mpirun_moesim "$np" run -e sgd --out "$dir/bad-np$np.h5" \
+    --set sgd.dim=2
+expect_in "$dir/bad-np$np.log" "sgd.dim.*below the 3 orthonormal vectors"
+expect_exit 2 "$dir/bad-np$np.log" mpirun_moesim "$np" run -e sgd --out "$dir/bad-np$np.h5" \
+    --set "sgd.link_coefficients=[1.0, 0.5, 0.25]"
+expect_in "$dir/bad-np$np.log" "sgd.link_coefficients.*not a multiple of sgd.clusters = 2"
+[ ! -e "$dir/bad-np$np.h5" ] || fail "a config error left an output file"
