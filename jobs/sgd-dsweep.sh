@@ -14,8 +14,9 @@ while read -r line; do
     case "$line" in '' | '#'*) continue ;; esac
     read -r -a point_args <<<"$line"
     echo "point $point: $line"
+    # mpirun forwards stdin to rank 0: without </dev/null it would eat the remaining points.
     "$here/../scripts/mpirun" -n "$np" "$moesim" run "$here/configs/sgd-dsweep.toml" --force \
-        --out "$outdir/sgd-$point.h5" "${point_args[@]}"
+        --out "$outdir/sgd-$point.h5" "${point_args[@]}" </dev/null
     point=$((point + 1))
 done <"$here/configs/sgd-dsweep.txt"
 /usr/bin/python3 "$here/../python/plot_sgd.py" "$outdir"/sgd-*.h5 -o "$outdir/sgd"
