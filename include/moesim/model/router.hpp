@@ -1,0 +1,85 @@
+#pragma once
+// Routers of the expert-parallel MoE layer: a router maps each sample to k (expert, gate)
+// slots and gives the gradient of its parameters from the gradients of the gates. Router
+// parameters are small and replicated on every rank. The interface is what the routing
+// experiment extends with other routers. Users: MoeLayer, the sgd experiment, tests.
+
+#include "moesim/model/mean_field_network.hpp"
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace moesim::model {
+
+/// Routing decisions for a run of samples: k slots per sample, slot 0 the largest gate.
+struct Routing {
+    Eigen::Index k = 1;
+    std::vector<std::int32_t> expert; ///< n x k, row-major: the expert of slot s of sample b
+    RowMatrix gate;                   ///< n x k: the weight of that expert's output
+    RowMatrix cache;                  ///< router-specific values kept for gradient()
+    Eigen::Index samples() const noexcept { return gate.rows(); }
+};
+
+/// A router. Implementations are deterministic functions of their parameters and inputs.
+class Router {
+public:
+    virtual ~Router() = default;
+    virtual std::int64_t n_experts() const noexcept = 0;
+    /// Slots per sample.
+    virtual Eigen::Index top_k() const noexcept = 0;
+    virtual Eigen::Index dim() const noexcept = 0;
+
+    /// The parameters, replicated on every rank, in a fixed layout.
+    virtual std::span<double> parameters() noexcept = 0;
+    virtual std::span<const double> parameters() const noexcept = 0;
+
+    /// Routes every row of `inputs`. Local. Results depend on the rows passed together
+    /// (Eigen picks kernels by shape): callers pass one sample block at a time.
+    virtual Routing route(const RowMatrix& inputs) const = 0;
+
+    /// d/d(parameters) of sum_{b,s} dgate(b, s) * gate(b, s), for the rows of `inputs` and
+    /// `routing` returned by route() on them. Local; same shape rule as route().
+    virtual std::vector<double> gradient(const RowMatrix& inputs, const Routing& routing,
+                                         const RowMatrix& dgate) const = 0;
+
+    /// d/d(inputs) of the same sum: one row per input row. Local; same shape rule.
+    virtual RowMatrix input_gradient(const RowMatrix& inputs, const Routing& routing,
+                                     const RowMatrix& dgate) const = 0;
+};
+
+/// Softmax over linear logits W_r x (n_experts x dim), keeping the k largest probabilities
+/// (ties to the lower expert id) as gates, not renormalised: gate = softmax(W_r x)_e, so
+/// top-1 routing still trains the router (Switch Transformer). k = n_experts is the dense
+/// softmax gate.
+class SoftmaxTopKRouter final : public Router {
+public:
+    /// Zero weights (uniform probabilities). Throws core::InternalError unless
+    /// 1 <= k <= n_experts.
+    SoftmaxTopKRouter(Eigen::Index dim, std::int64_t n_experts, Eigen::Index k);
+
+    std::int64_t n_experts() const noexcept override { return weights_.rows(); }
+    Eigen::Index top_k() const noexcept override { return k_; }
+    Eigen::Index dim() const noexcept override { return weights_.cols(); }
+    std::span<double> parameters() noexcept override;
+    std::span<const double> parameters() const noexcept override;
+    Routing route(const RowMatrix& inputs) const override;
+    std::vector<double> gradient(const RowMatrix& inputs, const Routing& routing,
+                                 const RowMatrix& dgate) const override;
+    RowMatrix input_gradient(const RowMatrix& inputs, const Routing& routing,
+                             const RowMatrix& dgate) const override;
+
+    /// W_r, one row per expert; parameters() is this matrix, row-major.
+    RowMatrix& weights() noexcept { return weights_; }
+    const RowMatrix& weights() const noexcept { return weights_; }
+
+private:
+    // dL/dlogits for each row, from the gate gradients.
+    RowMatrix logit_gradient(const Routing& routing, const RowMatrix& dgate) const;
+    RowMatrix weights_;
+    Eigen::Index k_;
+};
+
+} // namespace moesim::model

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The sgd d sweep on this machine: each point of jobs/configs/sgd-dsweep.txt with
+# jobs/configs/sgd-dsweep.toml, written to OUTDIR/sgd-<point>.h5, then the overlap and
+# steps-to-recovery plots. On a cluster use jobs/slurm/sweep.sbatch with the same files.
+# Usage: jobs/sgd-dsweep.sh [OUTDIR] [NP]   (MOESIM=path/to/moesim, default build/moesim)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+outdir=${1:-sgd-dsweep}
+np=${2:-2}
+moesim=${MOESIM:-$here/../build/moesim}
+mkdir -p "$outdir"
+point=0
+while read -r line; do
+    case "$line" in '' | '#'*) continue ;; esac
+    read -r -a point_args <<<"$line"
+    echo "point $point: $line"
+    # mpirun forwards stdin to rank 0: without </dev/null it would eat the remaining points.
+    "$here/../scripts/mpirun" -n "$np" "$moesim" run "$here/configs/sgd-dsweep.toml" --force \
+        --out "$outdir/sgd-$point.h5" "${point_args[@]}" </dev/null
+    point=$((point + 1))
+done <"$here/configs/sgd-dsweep.txt"
+/usr/bin/python3 "$here/../python/plot_sgd.py" "$outdir"/sgd-*.h5 -o "$outdir/sgd"

@@ -1,0 +1,464 @@
+// sgd: online SGD of an expert-parallel MoE and of a vanilla two-layer network on the same
+// clustered single-index sample stream (MODELS.md section 2). Writes, every frame,
+// /observables/{train_loss,test_loss}[moe, vanilla], overlap_moe[expert][cluster],
+// overlap_moe_routed[cluster], overlap_vanilla[cluster], router_accuracy[cluster],
+// expert_load[expert], phase_time, and /particles/expert_w[expert][hidden][dim]; at the end
+// /estimates/steps_to_recovery.
+
+#include "experiments/experiment.hpp"
+
+#include "moesim/core/error.hpp"
+#include "moesim/core/progress.hpp"
+#include "moesim/io/checkpoint.hpp"
+#include "moesim/io/replicated.hpp"
+#include "moesim/io/series.hpp"
+#include "moesim/model/clustered_single_index.hpp"
+#include "moesim/model/moe_layer.hpp"
+#include "moesim/model/two_layer_network.hpp"
+#include "moesim/par/deterministic_sum.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+namespace moesim::experiments {
+
+namespace {
+
+using model::RowMatrix;
+using Clock = std::chrono::steady_clock;
+
+// Every item's row (n_items x width), replicated, from each rank's rows of its own items.
+// Each block's rows are placed at their offsets in an otherwise zero vector and the vectors
+// are added with sum_block_partials: adding zeros is exact, so this is a gather.
+std::vector<double> all_rows(const boost::mpi::communicator& comm,
+                             const par::BlockPartition& partition, const std::vector<double>& rows,
+                             std::size_t width) {
+    const par::IdRange items = partition.items_of(comm.rank());
+    const par::IdRange blocks = partition.blocks_of(comm.rank());
+    const std::size_t total = partition.n_items() * width;
+    std::vector<double> partials(blocks.size() * total, 0.0);
+    for (std::uint64_t b = blocks.begin; b < blocks.end; ++b) {
+        const par::IdRange ids = partition.items_in_block(b);
+        std::copy_n(rows.data() + (ids.begin - items.begin) * width, ids.size() * width,
+                    partials.data() + (b - blocks.begin) * total + ids.begin * width);
+    }
+    return par::sum_block_partials(comm, partition, partials, total);
+}
+
+// max_j |<w_j, w*_c>| / |w_j| over the rows w_j of `weights[first, first + count)`, per c.
+std::vector<double> best_overlaps(const RowMatrix& weights, Eigen::Index first, Eigen::Index count,
+                                  const RowMatrix& directions) {
+    std::vector<double> best(static_cast<std::size_t>(directions.rows()), 0.0);
+    for (Eigen::Index j = first; j < first + count; ++j) {
+        const double norm = weights.row(j).norm();
+        if (norm == 0.0)
+            continue;
+        for (Eigen::Index c = 0; c < directions.rows(); ++c)
+            best[static_cast<std::size_t>(c)] =
+                std::max(best[static_cast<std::size_t>(c)],
+                         std::abs(weights.row(j).dot(directions.row(c))) / norm);
+    }
+    return best;
+}
+
+void normalize_rows(RowMatrix& weights) {
+    for (Eigen::Index j = 0; j < weights.rows(); ++j) {
+        const double norm = weights.row(j).norm();
+        if (norm > 0)
+            weights.row(j) /= norm;
+    }
+}
+
+model::ClusteredSingleIndexSpec data_spec(const core::Config& cfg) {
+    return {.dim = static_cast<Eigen::Index>(cfg.integer("sgd.dim")),
+            .clusters = static_cast<int>(cfg.integer("sgd.clusters")),
+            .rho = cfg.real("sgd.rho"),
+            .coefficients = cfg.real_array("sgd.link_coefficients"),
+            .shared_direction = cfg.boolean("sgd.shared_direction"),
+            .label_noise = cfg.real("sgd.label_noise")};
+}
+
+class Sgd final : public Experiment {
+public:
+    std::string_view name() const override { return "sgd"; }
+    std::string_view description() const override {
+        return "expert-parallel MoE vs a two-layer network, online SGD on clustered "
+               "single-index data";
+    }
+    RunDefaults run_defaults() const override {
+        return {.steps = 3000, .frame_every = 50, .block_size = 32};
+    }
+
+    void declare(core::Schema& schema) const override {
+        schema.integer("sgd.dim", 64, 2, 1 << 20, "input dimension d")
+            .integer("sgd.clusters", 2, 1, 1 << 10, "number of clusters C")
+            .real("sgd.rho", 2.0, 0.0, 1e6, "norm of each cluster mean rho v_c")
+            .real_array("sgd.link_coefficients", {0.0, 1.0, 0.0, -1.0}, -1e6, 1e6, 1,
+                        "a_{c,k} for k = 1..K, cluster after cluster (C*K values): "
+                        "f_c = sum_k a_{c,k} He_k/sqrt(k!)")
+            .boolean("sgd.shared_direction", true,
+                     "one teacher direction w for all clusters (else one per cluster)")
+            .real("sgd.label_noise", 0.0, 0.0, 1e6, "standard deviation of label noise")
+            .integer("sgd.batch", 64, 1, 1 << 24, "fresh samples per step (both models)")
+            .integer("sgd.test_samples", 2048, 1, 1 << 24, "fixed test set size")
+            .string("sgd.activation", "relu", model::activation_names(),
+                    "activation of experts and vanilla neurons")
+            .integer("sgd.experts", 2, 1, 1 << 20, "number of experts C'")
+            .integer("sgd.expert_hidden", 2, 1, 1 << 20, "hidden neurons per expert")
+            .integer("sgd.expert_block", 1, 1, 1 << 20,
+                     "experts per partition block (results independent of the rank count)")
+            .integer("sgd.top_k", 1, 1, 1 << 20, "experts per sample (softmax top-k router)")
+            .integer("sgd.vanilla_width", 4, 1, std::int64_t(1) << 30,
+                     "neurons m of the vanilla network")
+            .real("sgd.lr_experts", 0.2, 0.0, 1e6, "learning rate of expert weights")
+            .real("sgd.lr_router", 0.5, 0.0, 1e6, "learning rate of the router")
+            .real("sgd.lr_vanilla", 0.2, 0.0, 1e6, "learning rate of the vanilla network")
+            .boolean("sgd.normalize", true,
+                     "project first-layer directions back to the unit sphere after each step")
+            .real("sgd.init_output_sd", 1.0, 0.0, 1e6, "initial second-layer weights ~ N(0, sd^2)")
+            .real("sgd.init_router_sd", 0.3, 0.0, 1e6,
+                  "initial router weights ~ N(0, (sd^2/d)) per coordinate")
+            .real("sgd.recovery_threshold", 0.9, 0.0, 1.0,
+                  "overlap a cluster's direction must reach to count as recovered");
+    }
+
+    void validate(const core::Config& cfg, const boost::mpi::communicator&) const override {
+        const model::ClusteredSingleIndexSpec spec = data_spec(cfg);
+        const int clusters = spec.clusters;
+        const auto dim = spec.dim;
+        const auto n_experts = cfg.integer("sgd.experts");
+        const auto top_k = cfg.integer("sgd.top_k");
+        const auto steps = static_cast<std::uint64_t>(cfg.integer("run.steps"));
+        if (spec.coefficients.size() % static_cast<std::size_t>(clusters) != 0)
+            throw core::ConfigError(
+                {cfg.origin("sgd.link_coefficients")}, "sgd.link_coefficients",
+                fmt::format("has {} values, not a multiple of sgd.clusters = {}",
+                            spec.coefficients.size(), clusters));
+        if (dim < model::ClusteredSingleIndex::vectors_needed(spec))
+            throw core::ConfigError({cfg.origin("sgd.dim")}, "sgd.dim",
+                                    fmt::format("is {}, below the {} orthonormal vectors the "
+                                                "clusters and directions need",
+                                                dim,
+                                                model::ClusteredSingleIndex::vectors_needed(spec)));
+        if (top_k > n_experts)
+            throw core::ConfigError(
+                {cfg.origin("sgd.top_k")}, "sgd.top_k",
+                fmt::format("is {}, more than sgd.experts = {}", top_k, n_experts));
+        if (steps > std::numeric_limits<std::uint32_t>::max())
+            throw core::ConfigError({"<config>"}, "run.steps", "sgd supports at most 2^32-1 steps");
+    }
+
+    std::vector<KeyFigure> run(Context& ctx) override {
+        const core::Config& cfg = ctx.config;
+        const auto& comm = ctx.comm;
+        const auto dim = static_cast<Eigen::Index>(cfg.integer("sgd.dim"));
+        const auto clusters = static_cast<int>(cfg.integer("sgd.clusters"));
+        const auto n_experts = cfg.integer("sgd.experts");
+        const auto top_k = static_cast<Eigen::Index>(cfg.integer("sgd.top_k"));
+        const auto batch = static_cast<std::uint64_t>(cfg.integer("sgd.batch"));
+        const auto steps = static_cast<std::uint64_t>(cfg.integer("run.steps"));
+        const auto frame_every = static_cast<std::uint64_t>(cfg.integer("run.frame_every"));
+        const auto block = static_cast<std::uint64_t>(cfg.integer("run.block_size"));
+        const auto activation = model::parse_activation(cfg.string("sgd.activation"));
+        const bool normalize = cfg.boolean("sgd.normalize");
+
+        const model::ClusteredSingleIndexSpec spec = data_spec(cfg);
+        const model::ClusteredSingleIndex data(ctx.seed, spec);
+
+        // Models. Samples of a step are split over ranks by run.block_size for the MoE; the
+        // vanilla network sees the whole batch on every rank with its neurons sharded.
+        const par::BlockPartition experts(
+            static_cast<std::uint64_t>(n_experts),
+            static_cast<std::uint64_t>(cfg.integer("sgd.expert_block")), comm.size());
+        const auto hidden = static_cast<Eigen::Index>(cfg.integer("sgd.expert_hidden"));
+        const double weight_sd = 1.0 / std::sqrt(static_cast<double>(dim));
+        model::MoeLayer moe(comm, experts, dim, hidden, activation,
+                            std::make_unique<model::SoftmaxTopKRouter>(dim, n_experts, top_k));
+        const auto width = static_cast<std::uint64_t>(cfg.integer("sgd.vanilla_width"));
+        const par::BlockPartition neurons(width, block, comm.size());
+        model::TwoLayerNetwork vanilla(comm, neurons, dim, activation);
+        const auto n_exp = static_cast<std::uint64_t>(n_experts);
+        const auto n_clusters = static_cast<std::uint64_t>(clusters);
+        std::vector<double> recovery(2 * n_clusters, -1.0); // [model][cluster], frame steps
+        const auto& local_experts = moe.local_experts();
+        const std::size_t router_row = moe.router().parameters().size() / n_exp;
+
+        // The whole state by global id (experts, router rows by expert, neurons) and the
+        // recovery steps found so far (all on rank 0): a restart at any rank count continues
+        // bitwise as the uninterrupted run, since every sample is drawn by (step, id).
+        const std::uint64_t first_step = ctx.checkpoint.restart_step().value_or(0);
+        auto state = [&]() {
+            const auto& w = moe.expert_weights();
+            const auto& a = moe.expert_output_weights();
+            const auto router = moe.router().parameters().subspan(
+                local_experts.begin * router_row, local_experts.size() * router_row);
+            const auto& v = vanilla.weights();
+            const auto& u = vanilla.output_weights();
+            const bool root = comm.rank() == 0;
+            const auto h = static_cast<std::uint64_t>(hidden);
+            const auto d = static_cast<std::uint64_t>(dim);
+            return std::vector<io::StateArray>{
+                {"expert_w", n_exp, {h, d}, {w.data(), static_cast<std::size_t>(w.size())}},
+                {"expert_a", n_exp, {h}, {a.data(), static_cast<std::size_t>(a.size())}},
+                {"router", n_exp, {router_row}, router},
+                {"vanilla_w", width, {d}, {v.data(), static_cast<std::size_t>(v.size())}},
+                {"vanilla_u", width, {}, {u.data(), static_cast<std::size_t>(u.size())}},
+                {"recovery",
+                 2 * n_clusters,
+                 {},
+                 root ? std::span<const double>(recovery) : std::span<const double>()}};
+        };
+        if (ctx.checkpoint.restart_step()) {
+            const auto restore = [&](const char* name, std::uint64_t first, std::uint64_t rows,
+                                     double* out, std::size_t expected) {
+                const auto saved = ctx.checkpoint.restore(name, first, rows);
+                core::require(saved.size() == expected, "sgd: checkpoint array of wrong size");
+                std::copy(saved.begin(), saved.end(), out);
+            };
+            auto& w = moe.expert_weights();
+            auto& a = moe.expert_output_weights();
+            restore("expert_w", local_experts.begin, local_experts.size(), w.data(),
+                    static_cast<std::size_t>(w.size()));
+            restore("expert_a", local_experts.begin, local_experts.size(), a.data(),
+                    static_cast<std::size_t>(a.size()));
+            auto router = moe.router().parameters();
+            restore("router", 0, n_exp, router.data(), router.size());
+            const par::IdRange mine = vanilla.local_ids();
+            restore("vanilla_w", mine.begin, mine.size(), vanilla.weights().data(),
+                    static_cast<std::size_t>(vanilla.weights().size()));
+            restore("vanilla_u", mine.begin, mine.size(), vanilla.output_weights().data(),
+                    static_cast<std::size_t>(vanilla.output_weights().size()));
+            restore("recovery", 0, 2 * n_clusters, recovery.data(), recovery.size());
+        } else {
+            moe.initialize(ctx.seed, weight_sd, cfg.real("sgd.init_output_sd"),
+                           cfg.real("sgd.init_router_sd") * weight_sd);
+            vanilla.initialize(ctx.seed, weight_sd, cfg.real("sgd.init_output_sd"));
+            if (normalize) {
+                normalize_rows(moe.expert_weights());
+                normalize_rows(vanilla.weights());
+            }
+        }
+        const double lr_experts = cfg.real("sgd.lr_experts");
+        const double lr_router = cfg.real("sgd.lr_router");
+        const double lr_vanilla = cfg.real("sgd.lr_vanilla");
+
+        const par::BlockPartition batch_samples(batch, block, comm.size());
+        const auto n_test = static_cast<std::uint64_t>(cfg.integer("sgd.test_samples"));
+        const par::BlockPartition test_samples(n_test, block, comm.size());
+        const par::IdRange my_test = test_samples.items_of(comm.rank());
+        RowMatrix test_inputs, test_local_inputs;
+        Eigen::VectorXd test_labels, test_local_labels;
+        std::vector<int> test_clusters, test_local_clusters;
+        data.sample("test", 0, static_cast<Eigen::Index>(n_test), test_inputs, test_labels,
+                    test_clusters);
+        data.sample("test", my_test.begin, static_cast<Eigen::Index>(my_test.size()),
+                    test_local_inputs, test_local_labels, test_local_clusters);
+
+        // Output.
+        auto expert_w = io::Series::distributed(
+            ctx.output, "/particles/expert_w", n_exp,
+            {static_cast<std::uint64_t>(hidden), static_cast<std::uint64_t>(dim)});
+        auto train_loss = io::Series::replicated(ctx.output, "/observables/train_loss", {2});
+        auto test_loss = io::Series::replicated(ctx.output, "/observables/test_loss", {2});
+        auto overlap_moe =
+            io::Series::replicated(ctx.output, "/observables/overlap_moe", {n_exp, n_clusters});
+        // Overlap of the expert each cluster is mostly routed to: what steps_to_recovery uses.
+        auto overlap_routed =
+            io::Series::replicated(ctx.output, "/observables/overlap_moe_routed", {n_clusters});
+        auto overlap_vanilla =
+            io::Series::replicated(ctx.output, "/observables/overlap_vanilla", {n_clusters});
+        auto router_accuracy =
+            io::Series::replicated(ctx.output, "/observables/router_accuracy", {n_clusters});
+        // Slots routed to each expert from the batch the next step trains on.
+        auto expert_load = io::Series::replicated(ctx.output, "/observables/expert_load", {n_exp});
+        // Rank 0's seconds since the last frame: MoE route, dispatch, expert, combine, reduce,
+        // vanilla step, frame (evaluation and I/O).
+        auto phase_time = io::Series::replicated(ctx.output, "/observables/phase_time", {7});
+
+        const double threshold = cfg.real("sgd.recovery_threshold");
+        std::vector<double> last_moe_overlap(n_clusters), last_vanilla_overlap(n_clusters);
+        double last_test[2] = {0, 0};
+        double vanilla_seconds = 0, frame_seconds = 0;
+
+        RowMatrix local_inputs, batch_inputs;
+        Eigen::VectorXd local_labels, batch_labels;
+        std::vector<int> local_clusters, batch_clusters;
+
+        // Mean squared loss / 2 over a sample partition, from this rank's residuals.
+        auto mean_loss = [&](const par::BlockPartition& samples, const Eigen::VectorXd& residual) {
+            std::vector<double> squares(static_cast<std::size_t>(residual.size()));
+            for (Eigen::Index i = 0; i < residual.size(); ++i)
+                squares[static_cast<std::size_t>(i)] = 0.5 * residual(i) * residual(i);
+            return par::deterministic_sum(comm, samples, squares) /
+                   static_cast<double>(samples.n_items());
+        };
+        auto load_batch = [&](std::uint64_t step) {
+            const par::IdRange mine = batch_samples.items_of(comm.rank());
+            data.sample("train", step * batch + mine.begin, static_cast<Eigen::Index>(mine.size()),
+                        local_inputs, local_labels, local_clusters);
+            data.sample("train", step * batch, static_cast<Eigen::Index>(batch), batch_inputs,
+                        batch_labels, batch_clusters);
+        };
+
+        core::Progress progress("sgd", steps, first_step);
+        auto write_frame = [&](std::uint64_t step) {
+            const auto start = Clock::now();
+            // Losses on the batch the next step trains on (before its update) and the test set.
+            load_batch(step);
+            const double train[2] = {
+                mean_loss(batch_samples, moe.forward(batch_samples, local_inputs) - local_labels),
+                0.5 * (vanilla.predict(batch_inputs) - batch_labels).squaredNorm() /
+                    static_cast<double>(batch)};
+            const std::vector<double> load = moe.expert_load(); // of that batch
+            const Eigen::VectorXd moe_test = moe.forward(test_samples, test_local_inputs);
+            const double test[2] = {mean_loss(test_samples, moe_test - test_local_labels),
+                                    0.5 *
+                                        (vanilla.predict(test_inputs) - test_labels).squaredNorm() /
+                                        static_cast<double>(n_test)};
+            for (double v : {train[0], train[1], test[0], test[1]})
+                if (!std::isfinite(v))
+                    throw core::NumericalError("loss", static_cast<long long>(step), v);
+
+            // Router accuracy on the test set: counts[c][e] of top-1 assignments per block.
+            const auto top = moe.top_expert();
+            const par::IdRange test_blocks = test_samples.blocks_of(comm.rank());
+            const std::size_t count_width = n_clusters * n_exp;
+            std::vector<double> count_partials(test_blocks.size() * count_width, 0.0);
+            for (std::size_t i = 0; i < top.size(); ++i) {
+                const std::uint64_t b = test_samples.block_of_item(my_test.begin + i);
+                count_partials[(b - test_blocks.begin) * count_width +
+                               static_cast<std::size_t>(test_local_clusters[i]) * n_exp +
+                               static_cast<std::size_t>(top[i])] += 1.0;
+            }
+            const auto counts =
+                par::sum_block_partials(comm, test_samples, count_partials, count_width);
+            std::vector<double> accuracy(n_clusters, 0.0);
+            std::vector<std::size_t> best_expert(n_clusters, 0);
+            for (std::size_t c = 0; c < n_clusters; ++c) {
+                const double* row = counts.data() + c * n_exp;
+                best_expert[c] = static_cast<std::size_t>(std::max_element(row, row + n_exp) - row);
+                double total = 0;
+                for (std::size_t e = 0; e < n_exp; ++e)
+                    total += row[e];
+                accuracy[c] = total > 0 ? row[best_expert[c]] / total : 0.0;
+            }
+
+            // Overlaps: per expert (gathered) and the vanilla network's best neuron per cluster.
+            std::vector<double> local_overlaps;
+            for (Eigen::Index le = 0; le < static_cast<Eigen::Index>(moe.local_experts().size());
+                 ++le) {
+                const auto best =
+                    best_overlaps(moe.expert_weights(), le * hidden, hidden, data.directions());
+                local_overlaps.insert(local_overlaps.end(), best.begin(), best.end());
+            }
+            const auto moe_overlaps = all_rows(comm, experts, local_overlaps, n_clusters);
+            std::vector<double> neuron_overlaps;
+            for (Eigen::Index j = 0; j < vanilla.weights().rows(); ++j) {
+                const auto best = best_overlaps(vanilla.weights(), j, 1, data.directions());
+                neuron_overlaps.insert(neuron_overlaps.end(), best.begin(), best.end());
+            }
+            const auto all_neuron_overlaps = all_rows(comm, neurons, neuron_overlaps, n_clusters);
+            std::vector<double> vanilla_overlap(n_clusters, 0.0);
+            for (std::size_t j = 0; j < width; ++j)
+                for (std::size_t c = 0; c < n_clusters; ++c)
+                    vanilla_overlap[c] =
+                        std::max(vanilla_overlap[c], all_neuron_overlaps[j * n_clusters + c]);
+            // A cluster is recovered by the MoE when the expert it is mostly routed to has a
+            // neuron aligned with the cluster's direction.
+            for (std::size_t c = 0; c < n_clusters; ++c) {
+                last_moe_overlap[c] = moe_overlaps[best_expert[c] * n_clusters + c];
+                last_vanilla_overlap[c] = vanilla_overlap[c];
+                if (recovery[c] < 0 && last_moe_overlap[c] >= threshold)
+                    recovery[c] = static_cast<double>(step);
+                if (recovery[n_clusters + c] < 0 && vanilla_overlap[c] >= threshold)
+                    recovery[n_clusters + c] = static_cast<double>(step);
+            }
+
+            const auto time = static_cast<double>(step * batch); // samples seen
+            const auto s = static_cast<std::int64_t>(step);
+            const auto& w = moe.expert_weights();
+            expert_w.append(s, time,
+                            std::span<const double>(w.data(), static_cast<std::size_t>(w.size())));
+            train_loss.append(s, time, train);
+            test_loss.append(s, time, test);
+            overlap_moe.append(s, time, moe_overlaps);
+            overlap_routed.append(s, time, last_moe_overlap);
+            overlap_vanilla.append(s, time, vanilla_overlap);
+            router_accuracy.append(s, time, accuracy);
+            expert_load.append(s, time, load);
+            frame_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+            auto& moe_seconds = moe.phase_seconds();
+            const double phases[7] = {moe_seconds.route,   moe_seconds.dispatch, moe_seconds.expert,
+                                      moe_seconds.combine, moe_seconds.reduce,   vanilla_seconds,
+                                      frame_seconds};
+            phase_time.append(s, time, phases);
+            moe_seconds = {};
+            vanilla_seconds = frame_seconds = 0;
+            last_test[0] = test[0];
+            last_test[1] = test[1];
+            progress.update(step, "test loss (moe)", test[0]);
+        };
+
+        for (std::uint64_t step = first_step; step < steps; ++step) {
+            if (ctx.checkpoint.due(step)) {
+                const auto arrays = state();
+                ctx.checkpoint.save(step, test_loss.frames(), arrays);
+            }
+            if (step % frame_every == 0)
+                write_frame(step);
+            load_batch(step);
+            // MoE: forward, backward, SGD on the local experts and the replicated router.
+            const Eigen::VectorXd residual =
+                moe.forward(batch_samples, local_inputs) - local_labels;
+            moe.backward(residual / static_cast<double>(batch));
+            moe.expert_weights() -= lr_experts * moe.expert_weight_gradient();
+            moe.expert_output_weights() -= lr_experts * moe.expert_output_weight_gradient();
+            auto router = moe.router().parameters();
+            for (std::size_t p = 0; p < router.size(); ++p)
+                router[p] -= lr_router * moe.router_gradient()[p];
+            // Vanilla network on the same samples.
+            const auto start = Clock::now();
+            const Eigen::VectorXd vanilla_residual = vanilla.predict(batch_inputs) - batch_labels;
+            vanilla.backward(batch_inputs, vanilla_residual / static_cast<double>(batch));
+            vanilla.weights() -= lr_vanilla * vanilla.weight_gradient();
+            vanilla.output_weights() -= lr_vanilla * vanilla.output_weight_gradient();
+            if (normalize) {
+                normalize_rows(moe.expert_weights());
+                normalize_rows(vanilla.weights());
+            }
+            vanilla_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+        }
+        write_frame(steps);
+        progress.finish();
+        io::write_replicated(ctx.output, "/estimates/steps_to_recovery", {2, n_clusters}, recovery);
+
+        auto list = [](const std::vector<double>& v) {
+            std::vector<std::string> parts;
+            for (double x : v)
+                parts.push_back(fmt::format("{:.3f}", x));
+            return fmt::format("[{}]", fmt::join(parts, ", "));
+        };
+        return {{"frames written", fmt::format("{}", test_loss.frames())},
+                {"test loss moe / vanilla (last frame)",
+                 fmt::format("{:.4g} / {:.4g}", last_test[0], last_test[1])},
+                {"overlap per cluster, moe (last frame)", list(last_moe_overlap)},
+                {"overlap per cluster, vanilla (last frame)", list(last_vanilla_overlap)},
+                {"steps to recovery moe / vanilla",
+                 fmt::format("{} / {}", list({recovery.begin(), recovery.begin() + clusters}),
+                             list({recovery.begin() + clusters, recovery.end()}))},
+                {"steps per second", fmt::format("{:.4g}", static_cast<double>(steps - first_step) /
+                                                               progress.elapsed_seconds())}};
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Experiment> make_sgd() {
+    return std::make_unique<Sgd>();
+}
+
+} // namespace moesim::experiments

@@ -1,0 +1,338 @@
+#include "moesim/model/moe_layer.hpp"
+
+#include "moesim/core/error.hpp"
+#include "moesim/core/philox.hpp"
+#include "moesim/par/deterministic_sum.hpp"
+#include "moesim/par/exchange.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+namespace moesim::model {
+
+namespace {
+
+// Dispatch header of one (sample, slot); the input row travels in a parallel exchange of
+// doubles with counts x dim, so records stay fixed-size for any dim.
+struct DispatchHeader {
+    std::uint64_t sample;
+    std::int32_t expert;
+    std::int32_t slot;
+};
+
+// An expert output (combine) or an output gradient (backward dispatch) of one slot.
+struct SlotValue {
+    std::uint64_t sample;
+    std::int32_t expert;
+    std::int32_t slot;
+    double value;
+};
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::vector<std::uint64_t> times(const std::vector<std::uint64_t>& counts, std::uint64_t factor) {
+    std::vector<std::uint64_t> out(counts);
+    for (auto& c : out)
+        c *= factor;
+    return out;
+}
+
+} // namespace
+
+MoeLayer::MoeLayer(boost::mpi::communicator comm, par::BlockPartition experts, Eigen::Index dim,
+                   Eigen::Index hidden, Activation activation, std::unique_ptr<Router> router)
+    : comm_(std::move(comm)), experts_(experts), local_(experts.items_of(comm_.rank())), dim_(dim),
+      hidden_(hidden), activation_(activation), router_(std::move(router)) {
+    core::require(comm_.size() == experts_.nranks(),
+                  "MoeLayer: communicator size differs from the expert partition's");
+    core::require(router_ &&
+                      router_->n_experts() == static_cast<std::int64_t>(experts_.n_items()) &&
+                      router_->dim() == dim_,
+                  "MoeLayer: the router's experts or width differ from the layer's");
+    const auto rows = static_cast<Eigen::Index>(local_.size()) * hidden_;
+    weights_ = RowMatrix::Zero(rows, dim_);
+    output_weights_ = Eigen::VectorXd::Zero(rows);
+    weight_gradient_ = RowMatrix::Zero(rows, dim_);
+    output_weight_gradient_ = Eigen::VectorXd::Zero(rows);
+    router_gradient_.assign(router_->parameters().size(), 0.0);
+    load_.assign(experts_.n_items(), 0.0);
+}
+
+void MoeLayer::initialize(std::uint64_t seed, double weight_sd, double output_sd,
+                          double router_sd) {
+    const core::Philox rng(seed, "moe.init");
+    for (std::uint64_t e = local_.begin; e < local_.end; ++e)
+        for (Eigen::Index j = 0; j < hidden_; ++j) {
+            const auto row = static_cast<Eigen::Index>(e - local_.begin) * hidden_ + j;
+            const auto neuron = static_cast<std::uint32_t>(j);
+            rng.fill_normal(
+                e, neuron,
+                std::span<double>(weights_.row(row).data(), static_cast<std::size_t>(dim_)), 1);
+            weights_.row(row) *= weight_sd;
+            output_weights_(row) = output_sd * rng.normal_pair(e, neuron, 0)[0];
+        }
+    const core::Philox router_rng(seed, "moe.router_init");
+    const auto params = router_->parameters();
+    const auto per_expert = params.size() / static_cast<std::size_t>(router_->n_experts());
+    for (std::size_t e = 0; e < static_cast<std::size_t>(router_->n_experts()); ++e) {
+        auto row = params.subspan(e * per_expert, per_expert);
+        router_rng.fill_normal(e, 0, row);
+        for (double& w : row)
+            w *= router_sd;
+    }
+}
+
+Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
+                                  const RowMatrix& local_inputs) {
+    core::require(samples.nranks() == comm_.size(),
+                  "MoeLayer::forward: sample partition is for another communicator size");
+    const par::IdRange mine = samples.items_of(comm_.rank());
+    core::require(local_inputs.rows() == static_cast<Eigen::Index>(mine.size()) &&
+                      local_inputs.cols() == dim_,
+                  "MoeLayer::forward: local_inputs must be n_local x dim");
+    const auto n_local = static_cast<Eigen::Index>(mine.size());
+    const Eigen::Index k = router_->top_k();
+    const auto n_experts = static_cast<std::size_t>(experts_.n_items());
+    const int nranks = comm_.size();
+    samples_ = samples;
+    inputs_ = local_inputs;
+
+    // Route one sample block at a time: the router's products have the block's shape at any
+    // rank count. Expert loads are counted per block and summed in block order.
+    auto start = Clock::now();
+    const par::IdRange blocks = samples.blocks_of(comm_.rank());
+    routings_.clear();
+    slot_expert_.resize(static_cast<std::size_t>(n_local * k));
+    slot_gate_.resize(n_local, k);
+    std::vector<double> load_partials(blocks.size() * n_experts, 0.0);
+    for (std::uint64_t block = blocks.begin; block < blocks.end; ++block) {
+        const par::IdRange ids = samples.items_in_block(block);
+        const auto first = static_cast<Eigen::Index>(ids.begin - mine.begin);
+        const auto rows = static_cast<Eigen::Index>(ids.size());
+        const RowMatrix block_inputs = local_inputs.middleRows(first, rows);
+        Routing routing = router_->route(block_inputs);
+        double* load = load_partials.data() + (block - blocks.begin) * n_experts;
+        for (Eigen::Index b = 0; b < rows; ++b)
+            for (Eigen::Index s = 0; s < k; ++s) {
+                const std::int32_t e = routing.expert[static_cast<std::size_t>(b * k + s)];
+                slot_expert_[static_cast<std::size_t>((first + b) * k + s)] = e;
+                slot_gate_(first + b, s) = routing.gate(b, s);
+                load[e] += 1.0;
+            }
+        routings_.push_back(std::move(routing));
+    }
+    seconds_.route += seconds_since(start);
+    start = Clock::now();
+    load_ = par::sum_block_partials(comm_, samples, load_partials, n_experts);
+    seconds_.reduce += seconds_since(start);
+
+    // Dispatch: headers and input rows to each slot's expert owner, by destination rank,
+    // within a rank in (sample, slot) order.
+    start = Clock::now();
+    dispatch_counts_.assign(static_cast<std::size_t>(nranks), 0);
+    for (const std::int32_t e : slot_expert_)
+        ++dispatch_counts_[static_cast<std::size_t>(
+            experts_.owner_of_item(static_cast<std::uint64_t>(e)))];
+    std::vector<std::uint64_t> next(static_cast<std::size_t>(nranks), 0);
+    std::exclusive_scan(dispatch_counts_.begin(), dispatch_counts_.end(), next.begin(),
+                        std::uint64_t{0});
+    std::vector<DispatchHeader> headers(slot_expert_.size());
+    std::vector<double> rows(slot_expert_.size() * static_cast<std::size_t>(dim_));
+    send_position_.resize(slot_expert_.size());
+    for (Eigen::Index i = 0; i < n_local; ++i)
+        for (Eigen::Index s = 0; s < k; ++s) {
+            const auto slot = static_cast<std::size_t>(i * k + s);
+            const std::int32_t e = slot_expert_[slot];
+            const std::uint64_t pos = next[static_cast<std::size_t>(
+                experts_.owner_of_item(static_cast<std::uint64_t>(e)))]++;
+            send_position_[slot] = pos;
+            headers[pos] = {mine.begin + static_cast<std::uint64_t>(i), e,
+                            static_cast<std::int32_t>(s)};
+            std::copy_n(local_inputs.row(i).data(), dim_,
+                        rows.data() + pos * static_cast<std::uint64_t>(dim_));
+        }
+    const auto received = par::exchange(comm_, headers, dispatch_counts_);
+    const auto received_rows =
+        par::exchange(comm_, rows, times(dispatch_counts_, static_cast<std::uint64_t>(dim_)));
+    received_counts_ = received.counts;
+    seconds_.dispatch += seconds_since(start);
+
+    // Expert compute: each expert's batch sorted by sample id, so its rows and products do
+    // not depend on which ranks the samples came from or in what order they arrived.
+    start = Clock::now();
+    const auto n_received = received.records.size();
+    std::vector<std::vector<std::size_t>> by_expert(local_.size());
+    for (std::size_t r = 0; r < n_received; ++r) {
+        const auto e = static_cast<std::uint64_t>(received.records[r].expert);
+        core::require(local_.contains(e), "MoeLayer: received a sample for a foreign expert");
+        by_expert[e - local_.begin].push_back(r);
+    }
+    batches_.assign(local_.size(), ExpertBatch{});
+    placements_.resize(n_received);
+    for (std::size_t le = 0; le < local_.size(); ++le) {
+        auto& order = by_expert[le];
+        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return received.records[a].sample < received.records[b].sample;
+        });
+        ExpertBatch& batch = batches_[le];
+        const auto n_e = static_cast<Eigen::Index>(order.size());
+        batch.sample.resize(order.size());
+        batch.inputs.resize(n_e, dim_);
+        for (Eigen::Index row = 0; row < n_e; ++row) {
+            const std::size_t r = order[static_cast<std::size_t>(row)];
+            batch.sample[static_cast<std::size_t>(row)] = received.records[r].sample;
+            std::copy_n(received_rows.records.data() + r * static_cast<std::size_t>(dim_), dim_,
+                        batch.inputs.row(row).data());
+            placements_[r] = {received.records[r].sample, received.records[r].expert, row};
+        }
+        const auto first = static_cast<Eigen::Index>(le) * hidden_;
+        const Eigen::MatrixXd pre = batch.inputs * weights_.middleRows(first, hidden_).transpose();
+        batch.activation.resize(n_e, hidden_);
+        batch.derivative.resize(n_e, hidden_);
+        for (Eigen::Index j = 0; j < hidden_; ++j)
+            for (Eigen::Index row = 0; row < n_e; ++row)
+                activate_with_derivative(activation_, pre(row, j), batch.activation(row, j),
+                                         batch.derivative(row, j));
+        batch.output = batch.activation * output_weights_.segment(first, hidden_);
+    }
+    seconds_.expert += seconds_since(start);
+
+    // Combine: outputs go back to the sample owners in receive order (grouped by source).
+    start = Clock::now();
+    std::vector<SlotValue> replies(n_received);
+    for (std::size_t r = 0; r < n_received; ++r) {
+        const auto& h = received.records[r];
+        const auto le =
+            static_cast<std::size_t>(static_cast<std::uint64_t>(h.expert) - local_.begin);
+        replies[r] = {h.sample, h.expert, h.slot, batches_[le].output(placements_[r].row)};
+    }
+    const auto back = par::exchange(comm_, replies, received_counts_);
+    core::require(back.records.size() == slot_expert_.size(),
+                  "MoeLayer: combine returned a wrong number of slots");
+    slot_output_.resize(n_local, k);
+    for (const auto& v : back.records)
+        slot_output_(static_cast<Eigen::Index>(v.sample - mine.begin), v.slot) = v.value;
+    Eigen::VectorXd output(n_local);
+    for (Eigen::Index i = 0; i < n_local; ++i) {
+        double sum = 0.0;
+        for (Eigen::Index s = 0; s < k; ++s)
+            sum += slot_gate_(i, s) * slot_output_(i, s);
+        output(i) = sum;
+    }
+    seconds_.combine += seconds_since(start);
+    return output;
+}
+
+void MoeLayer::backward(const Eigen::VectorXd& dloss) {
+    core::require(samples_.has_value() && dloss.size() == inputs_.rows(),
+                  "MoeLayer::backward: call forward() first, with one dloss per local sample");
+    const par::BlockPartition& samples = *samples_;
+    const par::IdRange mine = samples.items_of(comm_.rank());
+    const Eigen::Index n_local = inputs_.rows(), k = router_->top_k();
+
+    // Router: per sample block, then summed in block order.
+    auto start = Clock::now();
+    const RowMatrix dgate = slot_output_.array().colwise() * dloss.array();
+    const std::size_t n_params = router_->parameters().size();
+    const par::IdRange blocks = samples.blocks_of(comm_.rank());
+    std::vector<double> partials(blocks.size() * n_params);
+    input_gradient_.resize(n_local, dim_);
+    for (std::uint64_t block = blocks.begin; block < blocks.end; ++block) {
+        const par::IdRange ids = samples.items_in_block(block);
+        const auto first = static_cast<Eigen::Index>(ids.begin - mine.begin);
+        const auto rows = static_cast<Eigen::Index>(ids.size());
+        const RowMatrix block_inputs = inputs_.middleRows(first, rows);
+        const RowMatrix block_dgate = dgate.middleRows(first, rows);
+        const auto grad =
+            router_->gradient(block_inputs, routings_[block - blocks.begin], block_dgate);
+        input_gradient_.middleRows(first, rows) =
+            router_->input_gradient(block_inputs, routings_[block - blocks.begin], block_dgate);
+        std::copy(grad.begin(), grad.end(),
+                  partials.begin() +
+                      static_cast<std::ptrdiff_t>((block - blocks.begin) * n_params));
+    }
+    router_gradient_ = par::sum_block_partials(comm_, samples, partials, n_params);
+    seconds_.reduce += seconds_since(start);
+
+    // Output gradients dL/dh = dloss * gate to the expert owners, in the forward's layout,
+    // so they arrive in the forward's receive order.
+    start = Clock::now();
+    std::vector<SlotValue> send(slot_expert_.size());
+    for (Eigen::Index i = 0; i < n_local; ++i)
+        for (Eigen::Index s = 0; s < k; ++s) {
+            const auto slot = static_cast<std::size_t>(i * k + s);
+            send[send_position_[slot]] = {mine.begin + static_cast<std::uint64_t>(i),
+                                          slot_expert_[slot], static_cast<std::int32_t>(s),
+                                          dloss(i) * slot_gate_(i, s)};
+        }
+    const auto received = par::exchange(comm_, send, dispatch_counts_);
+    core::require(received.counts == received_counts_,
+                  "MoeLayer::backward: gradients arrived in another layout than the forward's");
+    seconds_.dispatch += seconds_since(start);
+
+    start = Clock::now();
+    for (auto& batch : batches_)
+        batch.output_gradient =
+            Eigen::VectorXd::Zero(static_cast<Eigen::Index>(batch.sample.size()));
+    for (std::size_t r = 0; r < received.records.size(); ++r) {
+        const auto& v = received.records[r];
+        const Placement& p = placements_[r];
+        core::require(v.sample == p.sample && v.expert == p.expert,
+                      "MoeLayer::backward: a gradient arrived for another slot");
+        batches_[static_cast<std::uint64_t>(v.expert) - local_.begin].output_gradient(p.row) =
+            v.value;
+    }
+    // Over each expert's whole id-sorted batch, as in forward().
+    for (std::size_t le = 0; le < batches_.size(); ++le) {
+        const ExpertBatch& batch = batches_[le];
+        const auto first = static_cast<Eigen::Index>(le) * hidden_;
+        const auto a = output_weights_.segment(first, hidden_);
+        const Eigen::MatrixXd pre_gradient =
+            (batch.derivative.array().colwise() * batch.output_gradient.array()).rowwise() *
+            a.transpose().array();
+        weight_gradient_.middleRows(first, hidden_).noalias() =
+            pre_gradient.transpose() * batch.inputs;
+        output_weight_gradient_.segment(first, hidden_).noalias() =
+            batch.activation.transpose() * batch.output_gradient;
+        batches_[le].input_gradient.noalias() = pre_gradient * weights_.middleRows(first, hidden_);
+    }
+    seconds_.expert += seconds_since(start);
+
+    // Input gradients back to the sample owners in receive order. Each source rank gets back
+    // as many rows as it dispatched to this rank, in its dispatch order, so the rows land at
+    // the slots' dispatch positions (send_position_).
+    start = Clock::now();
+    const auto d = static_cast<std::size_t>(dim_);
+    std::vector<double> rows(placements_.size() * d);
+    for (std::size_t r = 0; r < placements_.size(); ++r) {
+        const Placement& p = placements_[r];
+        const auto& batch = batches_[static_cast<std::uint64_t>(p.expert) - local_.begin];
+        std::copy_n(batch.input_gradient.row(p.row).data(), dim_, rows.data() + r * d);
+    }
+    const auto back =
+        par::exchange(comm_, rows, times(received_counts_, static_cast<std::uint64_t>(dim_)));
+    core::require(back.records.size() == slot_expert_.size() * d,
+                  "MoeLayer::backward: input gradients came back for a wrong number of slots");
+    for (Eigen::Index i = 0; i < n_local; ++i)
+        for (Eigen::Index s = 0; s < k; ++s) {
+            const std::uint64_t pos = send_position_[static_cast<std::size_t>(i * k + s)];
+            input_gradient_.row(i) +=
+                Eigen::Map<const Eigen::RowVectorXd>(back.records.data() + pos * d, dim_);
+        }
+    seconds_.combine += seconds_since(start);
+}
+
+std::vector<std::int32_t> MoeLayer::top_expert() const {
+    const Eigen::Index k = router_->top_k();
+    std::vector<std::int32_t> top(static_cast<std::size_t>(slot_gate_.rows()));
+    for (std::size_t i = 0; i < top.size(); ++i)
+        top[i] = slot_expert_[i * static_cast<std::size_t>(k)];
+    return top;
+}
+
+} // namespace moesim::model
