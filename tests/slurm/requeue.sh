@@ -6,23 +6,28 @@ cd "$(mktemp -d ./requeue.XXXX)"
 start=$SECONDS
 args=(--set run.steps=6000 --set mfld.particles=128 --set run.frame_every=20)
 jid=$(sbatch --parsable "$jobs_dir/slurm/moesim.sbatch" "${args[@]}")
-for _ in $(seq 1 600); do
-    py -c "import h5py,sys; sys.exit(0 if h5py.File('moesim-$jid.h5','r')['observables/objective/step'].shape[0] >= 3 else 1)" 2>/dev/null && break
-    sleep 0.1
-done
-scancel --signal=USR1 --batch "$jid"
-# Slurm holds a requeued job ~2 minutes before it may start again; once it is back in the
-# queue, let it start now so the test stays short. The requeue itself is the script's.
-for _ in $(seq 1 600); do
-    state=$(job_state "$jid")
-    if [ "$state" = PENDING ]; then
-        scontrol update JobId="$jid" StartTime=now
+running=no
+for _ in $(seq 1 1200); do
+    if py -c "import h5py,sys; sys.exit(0 if h5py.File('moesim-$jid.h5','r')['observables/objective/step'].shape[0] >= 3 else 1)" 2>/dev/null; then
+        running=yes
         break
     fi
-    [ "$state" = COMPLETED ] && fail "job finished before it was stopped"
     sleep 0.1
 done
-wait_for_job "$jid" 240
+[ "$running" = yes ] || { scontrol show job "$jid" >&2; fail "job $jid wrote no frames within two minutes"; }
+scancel --signal=USR1 --batch "$jid"
+# Slurm holds a requeued job ~2 minutes before it may start again; whenever it is back in
+# the queue, let it start now so the test stays short. The requeue itself is the script's.
+state=""
+for _ in $(seq 1 600); do
+    state=$(job_state "$jid")
+    case "$state" in
+    PENDING) scontrol update JobId="$jid" StartTime=now 2>/dev/null || true ;;
+    COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
+    esac
+    sleep 0.5
+done
+[ "$state" = COMPLETED ] || { scontrol show job "$jid" >&2; cat "moesim-$jid.out" >&2; fail "job $jid ended as '$state'"; }
 scontrol show job "$jid" | grep -q "Restarts=1" || fail "job $jid was not requeued exactly once"
 expect_in "moesim-$jid.out" "stopped by a signal at step [0-9]+; checkpoint 'moesim-$jid.ckpt.h5' written"
 expect_in "moesim-$jid.out" "requeueing job $jid"
