@@ -10,11 +10,12 @@
 #include "moesim/core/error.hpp"
 #include "moesim/core/progress.hpp"
 #include "moesim/io/checkpoint.hpp"
-#include "moesim/io/replicated.hpp"
 #include "moesim/io/series.hpp"
+#include "moesim/io/table.hpp"
 #include "moesim/model/clustered_single_index.hpp"
 #include "moesim/model/moe_layer.hpp"
 #include "moesim/model/two_layer_network.hpp"
+#include "moesim/par/all_gather_rows.hpp"
 #include "moesim/par/deterministic_sum.hpp"
 
 #include <fmt/format.h>
@@ -30,24 +31,6 @@ namespace {
 
 using model::RowMatrix;
 using Clock = std::chrono::steady_clock;
-
-// Every item's row (n_items x width), replicated, from each rank's rows of its own items.
-// Each block's rows are placed at their offsets in an otherwise zero vector and the vectors
-// are added with sum_block_partials: adding zeros is exact, so this is a gather.
-std::vector<double> all_rows(const boost::mpi::communicator& comm,
-                             const par::BlockPartition& partition, const std::vector<double>& rows,
-                             std::size_t width) {
-    const par::IdRange items = partition.items_of(comm.rank());
-    const par::IdRange blocks = partition.blocks_of(comm.rank());
-    const std::size_t total = partition.n_items() * width;
-    std::vector<double> partials(blocks.size() * total, 0.0);
-    for (std::uint64_t b = blocks.begin; b < blocks.end; ++b) {
-        const par::IdRange ids = partition.items_in_block(b);
-        std::copy_n(rows.data() + (ids.begin - items.begin) * width, ids.size() * width,
-                    partials.data() + (b - blocks.begin) * total + ids.begin * width);
-    }
-    return par::sum_block_partials(comm, partition, partials, total);
-}
 
 // max_j |<w_j, w*_c>| / |w_j| over the rows w_j of `weights[first, first + count)`, per c.
 std::vector<double> best_overlaps(const RowMatrix& weights, Eigen::Index first, Eigen::Index count,
@@ -355,13 +338,15 @@ public:
                     best_overlaps(moe.expert_weights(), le * hidden, hidden, data.directions());
                 local_overlaps.insert(local_overlaps.end(), best.begin(), best.end());
             }
-            const auto moe_overlaps = all_rows(comm, experts, local_overlaps, n_clusters);
+            const auto moe_overlaps =
+                par::all_gather_rows(comm, experts, local_overlaps, n_clusters);
             std::vector<double> neuron_overlaps;
             for (Eigen::Index j = 0; j < vanilla.weights().rows(); ++j) {
                 const auto best = best_overlaps(vanilla.weights(), j, 1, data.directions());
                 neuron_overlaps.insert(neuron_overlaps.end(), best.begin(), best.end());
             }
-            const auto all_neuron_overlaps = all_rows(comm, neurons, neuron_overlaps, n_clusters);
+            const auto all_neuron_overlaps =
+                par::all_gather_rows(comm, neurons, neuron_overlaps, n_clusters);
             std::vector<double> vanilla_overlap(n_clusters, 0.0);
             for (std::size_t j = 0; j < width; ++j)
                 for (std::size_t c = 0; c < n_clusters; ++c)

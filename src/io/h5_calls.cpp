@@ -200,6 +200,16 @@ bool lexists(hid_t loc, const char* name, const Where& where) {
     return checked_tri(H5Lexists(loc, name, H5P_DEFAULT), "H5Lexists", "look up link", where);
 }
 
+bool path_exists(hid_t file, const std::string& path, const Where& where) {
+    for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+        const std::string prefix = path.substr(0, end);
+        if (!lexists(file, prefix.c_str(), where))
+            return false;
+        if (end == std::string::npos)
+            return true;
+    }
+}
+
 void literate(hid_t group, H5_index_t index, H5_iter_order_t order, H5L_iterate_t op, void* data,
               const Where& where) {
     checked(H5Literate(group, index, order, nullptr, op, data), "H5Literate", "list group", where);

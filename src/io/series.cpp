@@ -94,24 +94,10 @@ Series Series::replicated(OutputFile& file, const std::string& path,
     return series;
 }
 
-// True if every component of the absolute `path` exists (H5Lexists fails on a missing parent).
-bool path_exists(hid_t file, const std::string& path, const impl::Where& where) {
-    std::string prefix;
-    std::size_t start = 1;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('/', start), path.size());
-        prefix = path.substr(0, end);
-        if (!impl::lexists(file, prefix.c_str(), where))
-            return false;
-        start = end + 1;
-    }
-    return true;
-}
-
 void Series::create(const std::vector<hsize_t>& value_chunk) {
     const std::string& file_name = file_->path();
     const impl::Where where{file_name, path_};
-    if (file_->resume_step() && path_exists(file_->id(), path_, where)) {
+    if (file_->resume_step() && impl::path_exists(file_->id(), path_, where)) {
         reopen(*file_->resume_step());
         return;
     }

@@ -34,3 +34,24 @@ TEST_SUITE("par::BlockPartition over MPI") {
         }
     }
 }
+
+#include "moesim/par/all_gather_rows.hpp"
+
+TEST_SUITE("par::all_gather_rows") {
+    TEST_CASE("every rank receives every item's row in id order, also from ranks with none") {
+        const auto& comm = moesim::testing::world();
+        for (std::uint64_t n : {0u, 3u, 17u}) { // n=3, block 2: more ranks than blocks at 3-4
+            CAPTURE(n);
+            const BlockPartition p(n, 2, comm.size());
+            const auto mine = p.items_of(comm.rank());
+            std::vector<double> rows;
+            for (auto id = mine.begin; id < mine.end; ++id)
+                rows.insert(rows.end(), {double(id), -0.5 * double(id)});
+            const auto all = moesim::par::all_gather_rows(comm, p, rows, 2);
+            bool ok = all.size() == 2 * n;
+            for (std::uint64_t id = 0; ok && id < n; ++id)
+                ok = all[2 * id] == double(id) && all[2 * id + 1] == -0.5 * double(id);
+            CHECK(ok);
+        }
+    }
+}

@@ -71,6 +71,9 @@ bool tis_variable_str(hid_t type, const Where& where);
 Handle gcreate(hid_t loc, const char* name, hid_t lcpl, const Where& where);
 Handle oopen(hid_t loc, const char* name, const Where& where);
 bool lexists(hid_t loc, const char* name, const Where& where);
+/// True if every component of the absolute `path` exists (H5Lexists alone fails when a
+/// parent group is missing).
+bool path_exists(hid_t file, const std::string& path, const Where& where);
 void literate(hid_t group, H5_index_t index, H5_iter_order_t order, H5L_iterate_t op, void* data,
               const Where& where);
 H5I_type_t iget_type(hid_t id, const Where& where);

@@ -1,13 +1,13 @@
-// io::write_replicated at 1-4 ranks: the values every rank holds land once, whole, in the
-// shape asked for, including a scalar and an empty dataset; a size mismatch on one rank is
-// the same error on all.
+// io::write_replicated (float64 and int64) at 1-4 ranks: the values every rank holds land once,
+// whole, in the shape asked for, including a scalar and an empty dataset; a size mismatch on one
+// rank is the same error on all.
 #include <doctest/doctest.h>
 
 #include "testing.hpp"
 
 #include "moesim/core/error.hpp"
 #include "moesim/io/read.hpp"
-#include "moesim/io/replicated.hpp"
+#include "moesim/io/table.hpp"
 
 #include <fmt/format.h>
 
@@ -25,9 +25,11 @@ TEST_SUITE("io::write_replicated") {
             auto file = io::OutputFile::create(world(), path, true,
                                                {"replicated_test", 3, "[run]\nseed = 3\n", "t"});
             io::write_replicated(file, "/estimates/matrix", {2, 3}, matrix);
+            const std::vector<std::int64_t> counts = {3, -1, 1LL << 40};
+            io::write_replicated(file, "/estimates/counts", {3}, counts);
             const double scalar = 0.125;
             io::write_replicated(file, "/estimates/scalar", {}, std::span(&scalar, 1));
-            io::write_replicated(file, "/estimates/empty", {0}, {});
+            io::write_replicated(file, "/estimates/empty", {0}, std::span<const double>());
             // Written again (a restarted run): overwritten in place; another shape is refused.
             const double first = -1.0, again = 0.125;
             io::write_replicated(file, "/estimates/rewritten", {1}, std::span(&first, 1));
@@ -53,9 +55,12 @@ TEST_SUITE("io::write_replicated") {
             CHECK(s.values == std::vector<double>{0.125});
             const auto e = io::read_float64(path, "/estimates/empty");
             CHECK(e.shape == std::vector<std::uint64_t>{0});
+            const auto c = io::read_int64(path, "/estimates/counts");
+            CHECK(c.values == std::vector<std::int64_t>{3, -1, 1LL << 40});
+            ok = ok && c.values == std::vector<std::int64_t>{3, -1, 1LL << 40};
             const auto r = io::read_float64(path, "/estimates/rewritten");
             CHECK(r.values == std::vector<double>{0.125});
-            ok = m.values == matrix && s.values.size() == 1 && e.values.empty() &&
+            ok = ok && m.values == matrix && s.values.size() == 1 && e.values.empty() &&
                  r.values == std::vector<double>{0.125};
         }
         CHECK(all_ranks(world(), ok));
