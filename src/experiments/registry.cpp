@@ -12,12 +12,14 @@ namespace moesim::experiments {
 
 // Each experiment's factory, defined in its own file.
 std::unique_ptr<Experiment> make_mfld();
+std::unique_ptr<Experiment> make_rates();
 
 namespace {
 using Factory = std::unique_ptr<Experiment> (*)();
 // The registry: one line per experiment.
 const std::pair<const char*, Factory> registry[] = {
     {"mfld", &make_mfld},
+    {"rates", &make_rates},
 };
 } // namespace
 
