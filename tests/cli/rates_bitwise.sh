@@ -56,3 +56,7 @@ for np in 2 3 4; do
         { cat "$dir/h5diff-$np.log"; fail "np1 and np$np differ in /estimates"; }
     echo "np1 == np$np: /estimates identical"
 done
+# The plotting helper reads the run and writes its figure.
+py "$MOESIM_SOURCE_DIR/python/plot_rates.py" "$dir/rates-np1.h5" -o "$dir/rates.png" >"$dir/plot.log" 2>&1 ||
+    { cat "$dir/plot.log"; fail "plot_rates.py failed"; }
+[ -s "$dir/rates.png" ] || fail "plot_rates.py wrote no figure"
