@@ -4,9 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <numeric>
 
 namespace moesim::model {
 
@@ -63,13 +65,46 @@ Eigen::MatrixXd SoftmaxGate::log_weights(const MoeParams& params, const Eigen::M
     return logits;
 }
 
-std::vector<std::string> gate_names() {
-    return {"softmax"};
+TopKGate::TopKGate(Eigen::Index top_k) : top_k_(top_k) {
+    core::require(top_k >= 1, "TopKGate: K must be at least 1");
 }
 
-std::unique_ptr<Gate> make_gate(std::string_view name) {
+Eigen::MatrixXd TopKGate::log_weights(const MoeParams& params, const Eigen::MatrixXd& x) const {
+    const Eigen::Index k = params.experts();
+    if (top_k_ >= k)
+        return SoftmaxGate().log_weights(params, x);
+    Eigen::MatrixXd logits = x * params.gate_slope.transpose();
+    logits.rowwise() += params.gate_bias.transpose();
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(k));
+    for (Eigen::Index m = 0; m < logits.rows(); ++m) {
+        std::iota(order.begin(), order.end(), Eigen::Index{0});
+        // Stable: equal logits keep index order, so ties go to the lower index.
+        std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) {
+            return logits(m, a) > logits(m, b);
+        });
+        const double max = logits(m, order[0]);
+        double sum = 0.0;
+        for (Eigen::Index s = 0; s < top_k_; ++s)
+            sum += std::exp(logits(m, order[static_cast<std::size_t>(s)]) - max);
+        const double log_norm = max + std::log(sum);
+        for (Eigen::Index s = 0; s < k; ++s) {
+            const Eigen::Index i = order[static_cast<std::size_t>(s)];
+            logits(m, i) =
+                s < top_k_ ? logits(m, i) - log_norm : -std::numeric_limits<double>::infinity();
+        }
+    }
+    return logits;
+}
+
+std::vector<std::string> gate_names() {
+    return {"softmax", "topk"};
+}
+
+std::unique_ptr<Gate> make_gate(std::string_view name, Eigen::Index top_k) {
     if (name == "softmax")
         return std::make_unique<SoftmaxGate>();
+    if (name == "topk")
+        return std::make_unique<TopKGate>(top_k);
     throw core::InternalError(fmt::format("make_gate: unknown gate '{}'", name));
 }
 

@@ -2,8 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <vector>
 
 using moesim::model::MoeParams;
 
@@ -94,5 +96,48 @@ TEST_SUITE("model::gaussian_moe") {
                 .sum() -
             mean_y.cwiseProduct(mean_y);
         CHECK(centred.squaredNorm() / double(n) == doctest::Approx(var_y.mean()).epsilon(0.03));
+    }
+}
+
+TEST_SUITE("model::gaussian_moe top-K") {
+    TEST_CASE("the top-K gate is the softmax over the K largest logits and 0 elsewhere") {
+        MoeParams p = MoeParams::zeros(4, 1);
+        p.gate_slope << 1.0, -1.0, 0.5, 0.0;
+        p.gate_bias << 0.0, 0.2, -0.3, 0.1;
+        Eigen::MatrixXd x(3, 1);
+        x << -2.0, 0.1, 1.5;
+        const moesim::model::TopKGate top2(2);
+        const Eigen::MatrixXd log_g = top2.log_weights(p, x);
+        for (Eigen::Index m = 0; m < 3; ++m) {
+            std::vector<std::pair<double, Eigen::Index>> logits;
+            for (Eigen::Index i = 0; i < 4; ++i)
+                logits.push_back({-(p.gate_slope(i, 0) * x(m, 0) + p.gate_bias(i)), i});
+            std::sort(logits.begin(), logits.end());
+            const double l0 = -logits[0].first, l1 = -logits[1].first;
+            const double z = std::exp(l0) + std::exp(l1);
+            CHECK(std::exp(log_g(m, logits[0].second)) == doctest::Approx(std::exp(l0) / z));
+            CHECK(std::exp(log_g(m, logits[1].second)) == doctest::Approx(std::exp(l1) / z));
+            CHECK(std::isinf(log_g(m, logits[2].second)));
+            CHECK(std::isinf(log_g(m, logits[3].second)));
+        }
+        // K >= k is the softmax gate.
+        const moesim::model::SoftmaxGate softmax;
+        CHECK((moesim::model::TopKGate(4).log_weights(p, x) - softmax.log_weights(p, x))
+                  .cwiseAbs()
+                  .maxCoeff() == 0.0);
+    }
+
+    TEST_CASE("top-K samples never come from a switched-off expert") {
+        MoeParams p = MoeParams::zeros(3, 1);
+        p.gate_slope << 3.0, 0.0, -3.0;
+        p.expert_bias << 10.0, 0.0, -10.0; // far apart: y tells the expert
+        p.variance << 0.01, 0.01, 0.01;
+        const moesim::model::TopKGate top1(1);
+        const auto s = moesim::model::sample_moe(top1, p, 3, 0, 2000);
+        for (Eigen::Index m = 0; m < 2000; ++m) {
+            const double x = s.x(m, 0);
+            const double expected = x > 0 ? 10.0 : -10.0; // logits 3x, 0, -3x: top-1 is 0 or 2
+            CHECK(std::abs(s.y(m) - expected) < 1.0);
+        }
     }
 }

@@ -41,7 +41,7 @@ struct MoeParams {
     MoeParams last_gate_zero() const;
 };
 
-/// A gating function G(x) = (G_1(x), ..., G_k(x)). Gates added later (top-K, temperature,
+/// A gating function G(x) = (G_1(x), ..., G_k(x)). Gates added later (temperature,
 /// activation, sigmoid, contaminated) implement this interface. Local; const and thread-safe.
 class Gate {
 public:
@@ -52,6 +52,10 @@ public:
     /// gates that switch experts off.
     virtual Eigen::MatrixXd log_weights(const MoeParams& params,
                                         const Eigen::MatrixXd& x) const = 0;
+    /// True if every expert has positive weight at every x (softmax). Fitting uses it: with a
+    /// fixed support the EM surrogate of the gate is smooth and concave; otherwise the gate
+    /// step must be checked against the likelihood itself.
+    virtual bool full_support() const = 0;
 };
 
 /// G_i(x) = softmax_i(beta1_i'x + beta0_i), computed as logits minus their log-sum-exp.
@@ -59,14 +63,31 @@ class SoftmaxGate final : public Gate {
 public:
     std::string_view name() const override { return "softmax"; }
     Eigen::MatrixXd log_weights(const MoeParams& params, const Eigen::MatrixXd& x) const override;
+    bool full_support() const override { return true; }
+};
+
+/// Top-K sparse softmax: G_i(x) = softmax of the logits beta1_i'x + beta0_i over the K largest
+/// logits at x (ties to the lower index), 0 for the other experts (log-weight -inf). With
+/// K >= k it is the softmax gate.
+class TopKGate final : public Gate {
+public:
+    /// Throws InternalError unless top_k >= 1.
+    explicit TopKGate(Eigen::Index top_k);
+    std::string_view name() const override { return "topk"; }
+    Eigen::MatrixXd log_weights(const MoeParams& params, const Eigen::MatrixXd& x) const override;
+    bool full_support() const override { return false; }
+    Eigen::Index top_k() const noexcept { return top_k_; }
+
+private:
+    Eigen::Index top_k_;
 };
 
 /// Names accepted by make_gate, for config choices: only implemented gates are listed.
 std::vector<std::string> gate_names();
 
-/// The gate called `name`; throws InternalError for unknown names (configs are validated
-/// against gate_names() first).
-std::unique_ptr<Gate> make_gate(std::string_view name);
+/// The gate called `name`; `top_k` is K of the topk gate (ignored by the others). Throws
+/// InternalError for unknown names (configs are validated against gate_names() first).
+std::unique_ptr<Gate> make_gate(std::string_view name, Eigen::Index top_k = 2);
 
 /// Per-sample log N(y | a_i'x + b_i, nu_i): an n x k matrix. Local.
 Eigen::MatrixXd expert_log_densities(const MoeParams& params, const Eigen::MatrixXd& x,
