@@ -78,8 +78,8 @@ public:
     void declare(core::Schema& schema) const override {
         constexpr double big = 1e12;
         schema
-            .string("rates.gate", "softmax", model::gate_names(),
-                    "gating function of the true and the fitted model")
+            .string("rates.gate", "softmax", {"softmax"},
+                    "gating function of the true and the fitted model (those EM can fit)")
             .integer("rates.dim", 1, 1, 1 << 16, "input dimension d")
             .integer("rates.k_true", 2, 1, 1 << 10, "experts of the true model k*")
             .integer("rates.k_fit", 2, 1, 1 << 10,
@@ -168,7 +168,7 @@ public:
                     model::sample_moe(*gate, truth, ctx.seed, static_cast<std::uint32_t>(job), n,
                                       cfg.real("rates.x_scale"));
                 const auto result =
-                    fit::fit_em_softmax(sample.x, sample.y, k_fit, em, {&truth, ctx.seed, job});
+                    fit::fit_em(*gate, sample.x, sample.y, k_fit, em, {&truth, ctx.seed, job});
                 const auto loss = fit::as_array(fit::voronoi_loss(result.params, truth, voronoi));
                 records.insert(records.end(),
                                {static_cast<double>(result.iterations), result.log_likelihood,

@@ -15,10 +15,46 @@ namespace moesim::fit {
 
 namespace {
 
-// Q(beta) only (no derivatives): sum_n sum_i r_ni log G_i(x_n).
-double gate_value(const Eigen::MatrixXd& x, const Eigen::MatrixXd& resp,
-                  const model::MoeParams& params) {
-    return resp.cwiseProduct(model::SoftmaxGate().log_weights(params, x)).sum();
+// sum_n sum_i r_ni log G_i(x_n), with 0 * log 0 = 0 where the gate switches experts off.
+double weighted_log_gate(const Eigen::MatrixXd& resp, const Eigen::MatrixXd& log_g) {
+    return (resp.array() > 0.0).select(resp.cwiseProduct(log_g), 0.0).sum();
+}
+
+// One damped Newton step of the gate, accepted (params updated, true returned) only if
+// `objective` rises by the Armijo fraction of the predicted increase. `resp` must be the
+// weights the direction is computed from.
+template <class Objective>
+bool gate_newton_step(const model::Gate& gate, const Eigen::MatrixXd& x,
+                      const Eigen::MatrixXd& resp, double current, Objective objective,
+                      model::MoeParams& params) {
+    const GateObjective q = gate_objective(gate, x, resp, params);
+    const Eigen::VectorXd theta = pack_gate(params);
+    Eigen::MatrixXd neg_hessian = -q.hessian;
+    neg_hessian.diagonal().array() += 1e-12 * (neg_hessian.trace() + 1.0);
+    Eigen::LDLT<Eigen::MatrixXd> ldlt(neg_hessian);
+    Eigen::VectorXd direction = ldlt.solve(q.gradient);
+    if (ldlt.info() != Eigen::Success || !direction.allFinite() || direction.dot(q.gradient) <= 0.0)
+        direction = q.gradient / (1.0 + neg_hessian.diagonal().maxCoeff());
+    const double slope = direction.dot(q.gradient);
+    if (!(slope > 1e-14 * (std::abs(current) + 1.0)))
+        return false; // at the maximum to rounding
+    model::MoeParams trial = params;
+    for (double t = 1.0; t > 1e-12; t *= 0.5) {
+        unpack_gate(theta + t * direction, trial);
+        if (objective(trial) >= current + 1e-4 * t * slope) {
+            params = trial;
+            return true;
+        }
+    }
+    return false;
+}
+
+void require_full_support(const model::Gate& gate) {
+    if (!gate.full_support())
+        throw core::InternalError(fmt::format(
+            "EM for the '{}' gate is not implemented: its likelihood jumps where a sample's "
+            "set of active experts changes, and Newton steps checked against it stall",
+            gate.name()));
 }
 
 } // namespace
@@ -56,11 +92,14 @@ void unpack_gate(const Eigen::VectorXd& packed, model::MoeParams& params) {
     params.gate_slope.row(k - 1).setZero();
 }
 
-GateObjective gate_objective(const Eigen::MatrixXd& x, const Eigen::MatrixXd& resp,
-                             const model::MoeParams& params, bool with_hessian) {
+GateObjective gate_objective(const model::Gate& gate, const Eigen::MatrixXd& x,
+                             const Eigen::MatrixXd& resp, const model::MoeParams& params,
+                             bool with_hessian) {
     const Eigen::Index n = x.rows(), d = x.cols(), k = params.experts();
     const Eigen::Index width = d + 1;
-    const Eigen::MatrixXd log_g = model::SoftmaxGate().log_weights(params, x);
+    // With the top-K sets fixed, log G is a softmax over each sample's set, so the softmax
+    // formulas hold with pi_ni = 0 outside the set.
+    const Eigen::MatrixXd log_g = gate.log_weights(params, x);
     const Eigen::MatrixXd prob = log_g.array().exp().matrix();
     const Eigen::VectorXd weight_sum = resp.rowwise().sum();
     Eigen::MatrixXd x1(n, width); // rows (1, x_n)
@@ -68,7 +107,7 @@ GateObjective gate_objective(const Eigen::MatrixXd& x, const Eigen::MatrixXd& re
     x1.rightCols(d) = x;
 
     GateObjective out;
-    out.value = resp.cwiseProduct(log_g).sum();
+    out.value = weighted_log_gate(resp, log_g);
     out.gradient.resize((k - 1) * width);
     // dQ/dbeta_i = sum_n (r_ni - s_n pi_ni) (1, x_n), s_n = sum_l r_nl.
     for (Eigen::Index i = 0; i + 1 < k; ++i) {
@@ -91,10 +130,10 @@ GateObjective gate_objective(const Eigen::MatrixXd& x, const Eigen::MatrixXd& re
     return out;
 }
 
-double e_step(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, const model::MoeParams& params,
-              Eigen::MatrixXd& resp) {
+double e_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+              const model::MoeParams& params, Eigen::MatrixXd& resp) {
     const Eigen::MatrixXd joint =
-        model::SoftmaxGate().log_weights(params, x) + model::expert_log_densities(params, x, y);
+        gate.log_weights(params, x) + model::expert_log_densities(params, x, y);
     const Eigen::VectorXd max = joint.rowwise().maxCoeff();
     resp = (joint.colwise() - max).array().exp().matrix();
     const Eigen::VectorXd total = resp.rowwise().sum();
@@ -102,8 +141,9 @@ double e_step(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, const model::M
     return (max.array() + total.array().log()).sum();
 }
 
-void m_step(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, const Eigen::MatrixXd& resp,
-            const EmSettings& settings, model::MoeParams& params) {
+void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+            const Eigen::MatrixXd& resp, const EmSettings& settings, model::MoeParams& params) {
+    require_full_support(gate);
     const Eigen::Index n = x.rows(), d = x.cols(), k = params.experts();
     Eigen::MatrixXd x1(n, d + 1);
     x1.col(0).setOnes();
@@ -128,34 +168,13 @@ void m_step(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, const Eigen::Mat
     }
     if (k < 2)
         return;
-    // Gate: damped Newton on the concave Q with backtracking (Armijo), so Q never decreases.
-    for (std::int64_t step = 0; step < settings.gate_newton_steps; ++step) {
-        const GateObjective q = gate_objective(x, resp, params);
-        const Eigen::VectorXd theta = pack_gate(params);
-        Eigen::MatrixXd neg_hessian = -q.hessian;
-        neg_hessian.diagonal().array() += 1e-12 * (neg_hessian.trace() + 1.0);
-        Eigen::LDLT<Eigen::MatrixXd> ldlt(neg_hessian);
-        Eigen::VectorXd direction = ldlt.solve(q.gradient);
-        if (ldlt.info() != Eigen::Success || !direction.allFinite() ||
-            direction.dot(q.gradient) <= 0.0)
-            direction = q.gradient / (1.0 + neg_hessian.diagonal().maxCoeff());
-        const double slope = direction.dot(q.gradient);
-        if (!(slope > 1e-14 * (std::abs(q.value) + 1.0)))
-            break; // at the maximum to rounding
-        model::MoeParams trial = params;
-        bool accepted = false;
-        for (double t = 1.0; t > 1e-12; t *= 0.5) {
-            unpack_gate(theta + t * direction, trial);
-            const double value = gate_value(x, resp, trial);
-            if (value >= q.value + 1e-4 * t * slope) {
-                accepted = true;
-                break;
-            }
-        }
-        if (!accepted)
+    // Damped Newton on the concave Q with Armijo backtracking: Q never decreases.
+    auto q_value = [&](const model::MoeParams& p) {
+        return weighted_log_gate(resp, gate.log_weights(p, x));
+    };
+    for (std::int64_t step = 0; step < settings.gate_newton_steps; ++step)
+        if (!gate_newton_step(gate, x, resp, q_value(params), q_value, params))
             break;
-        params = trial;
-    }
 }
 
 model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, Eigen::Index k,
@@ -242,13 +261,16 @@ model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd&
     model::MoeParams init = model::MoeParams::zeros(k, d);
     const double y_var = (y.array() - y.mean()).square().mean();
     init.variance.setConstant(std::max(y_var, settings.variance_floor));
-    m_step(x, y, resp, settings, init);
+    // A softmax gate fitted to the labels: a top-K gate at its all-zero start would select
+    // the same K experts everywhere and never see the others.
+    m_step(model::SoftmaxGate(), x, y, resp, settings, init);
     return init;
 }
 
-EmResult fit_em_softmax(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, Eigen::Index k,
-                        const EmSettings& settings, const InitSource& source) {
-    core::require(k >= 1 && x.rows() == y.size(), "fit_em_softmax: bad shapes");
+EmResult fit_em(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                Eigen::Index k, const EmSettings& settings, const InitSource& source) {
+    core::require(k >= 1 && x.rows() == y.size(), "fit_em: bad shapes");
+    require_full_support(gate);
     EmResult best;
     best.log_likelihood = -std::numeric_limits<double>::infinity();
     Eigen::MatrixXd resp;
@@ -257,11 +279,11 @@ EmResult fit_em_softmax(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, Eige
         EmResult run;
         run.restart = restart;
         run.params = initial_params(x, y, k, settings, source, static_cast<std::uint32_t>(restart));
-        double loglik = e_step(x, y, run.params, resp);
+        double loglik = e_step(gate, x, y, run.params, resp);
         run.trace.push_back(loglik);
         for (std::int64_t iteration = 1; iteration <= settings.max_iterations; ++iteration) {
-            m_step(x, y, resp, settings, run.params);
-            const double next = e_step(x, y, run.params, resp);
+            m_step(gate, x, y, resp, settings, run.params);
+            const double next = e_step(gate, x, y, run.params, resp);
             if (!std::isfinite(next))
                 throw core::NumericalError("em log-likelihood", static_cast<long long>(iteration),
                                            next, core::Scope::local);

@@ -1,5 +1,6 @@
 #include "moesim/fit/em.hpp"
 
+#include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
 
 #include <Eigen/Eigenvalues>
@@ -33,6 +34,8 @@ MoeParams truth_k3_d2() {
     return p;
 }
 
+const moesim::model::SoftmaxGate softmax;
+
 } // namespace
 
 TEST_SUITE("fit::em") {
@@ -49,7 +52,7 @@ TEST_SUITE("fit::em") {
         MoeParams at = truth;
         at.gate_slope << 0.3, 0.2, -0.4, 0.9, 0.0, 0.0;
         at.gate_bias << -0.2, 0.4, 0.0;
-        const auto q = moesim::fit::gate_objective(data.x, resp, at);
+        const auto q = moesim::fit::gate_objective(softmax, data.x, resp, at);
         const Eigen::VectorXd theta = moesim::fit::pack_gate(at);
         REQUIRE(theta.size() == 6);
         const double h = 1e-5;
@@ -60,8 +63,8 @@ TEST_SUITE("fit::em") {
             tm(p) -= h;
             moesim::fit::unpack_gate(tp, plus);
             moesim::fit::unpack_gate(tm, minus);
-            const auto qp = moesim::fit::gate_objective(data.x, resp, plus);
-            const auto qm = moesim::fit::gate_objective(data.x, resp, minus);
+            const auto qp = moesim::fit::gate_objective(softmax, data.x, resp, plus);
+            const auto qm = moesim::fit::gate_objective(softmax, data.x, resp, minus);
             const double fd = (qp.value - qm.value) / (2 * h);
             CHECK(q.gradient(p) == doctest::Approx(fd).epsilon(1e-6).scale(1.0));
             const Eigen::VectorXd fd_col = (qp.gradient - qm.gradient) / (2 * h);
@@ -83,7 +86,7 @@ TEST_SUITE("fit::em") {
         SUBCASE("k-means++ init, exact fit") {
             settings.init = moesim::fit::EmInit::kmeans_pp;
             const auto fit =
-                moesim::fit::fit_em_softmax(data.x, data.y, 3, settings, {nullptr, 9, 1});
+                moesim::fit::fit_em(softmax, data.x, data.y, 3, settings, {nullptr, 9, 1});
             REQUIRE(fit.trace.size() >= 3);
             for (std::size_t t = 1; t < fit.trace.size(); ++t)
                 CHECK(fit.trace[t] >= fit.trace[t - 1] - 1e-10 * std::abs(fit.trace[t - 1]));
@@ -93,7 +96,7 @@ TEST_SUITE("fit::em") {
             settings.init = moesim::fit::EmInit::near_truth;
             settings.init_noise = 0.3;
             const auto fit =
-                moesim::fit::fit_em_softmax(data.x, data.y, 4, settings, {&truth, 9, 1});
+                moesim::fit::fit_em(softmax, data.x, data.y, 4, settings, {&truth, 9, 1});
             for (std::size_t t = 1; t < fit.trace.size(); ++t)
                 CHECK(fit.trace[t] >= fit.trace[t - 1] - 1e-10 * std::abs(fit.trace[t - 1]));
         }
@@ -105,14 +108,14 @@ TEST_SUITE("fit::em") {
         EmSettings settings;
         settings.init = moesim::fit::EmInit::kmeans_pp;
         settings.restarts = 3;
-        const auto a = moesim::fit::fit_em_softmax(data.x, data.y, 2, settings, {nullptr, 3, 2});
-        const auto b = moesim::fit::fit_em_softmax(data.x, data.y, 2, settings, {nullptr, 3, 2});
+        const auto a = moesim::fit::fit_em(softmax, data.x, data.y, 2, settings, {nullptr, 3, 2});
+        const auto b = moesim::fit::fit_em(softmax, data.x, data.y, 2, settings, {nullptr, 3, 2});
         CHECK(a.log_likelihood == b.log_likelihood);
         CHECK(a.params.gate_slope == b.params.gate_slope);
         CHECK(a.params.gate_bias(1) == 0.0);
         CHECK(a.params.gate_slope(1, 0) == 0.0);
         Eigen::MatrixXd resp;
-        CHECK(moesim::fit::e_step(data.x, data.y, a.params, resp) ==
+        CHECK(moesim::fit::e_step(softmax, data.x, data.y, a.params, resp) ==
               doctest::Approx(a.log_likelihood).epsilon(1e-14));
     }
 
@@ -127,7 +130,7 @@ TEST_SUITE("fit::em") {
             const auto data =
                 moesim::model::sample_moe(moesim::model::SoftmaxGate(), truth, 21, 0, n);
             const auto fit =
-                moesim::fit::fit_em_softmax(data.x, data.y, 2, settings, {&truth, 21, 0});
+                moesim::fit::fit_em(softmax, data.x, data.y, 2, settings, {&truth, 21, 0});
             CHECK(fit.converged);
             const MoeParams want = truth.last_gate_zero();
             CHECK((fit.params.gate_slope - want.gate_slope).cwiseAbs().maxCoeff() < tolerance);
@@ -143,7 +146,7 @@ TEST_SUITE("fit::em") {
             settings.init = moesim::fit::EmInit::kmeans_pp;
             settings.restarts = 3;
             const auto fit =
-                moesim::fit::fit_em_softmax(data.x, data.y, 3, settings, {nullptr, 22, 0});
+                moesim::fit::fit_em(softmax, data.x, data.y, 3, settings, {nullptr, 22, 0});
             // Match fitted experts to true ones by expert parameters, then fix the gate gauge
             // of the matched order.
             std::vector<Eigen::Index> order{0, 1, 2};
@@ -168,5 +171,62 @@ TEST_SUITE("fit::em") {
             CHECK((got.expert_bias - want.expert_bias).cwiseAbs().maxCoeff() < tolerance);
             CHECK((got.variance - want.variance).cwiseAbs().maxCoeff() < tolerance);
         }
+    }
+}
+
+namespace {
+
+// Three experts, top-2 gate on d = 1: the selected pair changes with x.
+MoeParams truth_topk() {
+    MoeParams p = MoeParams::zeros(3, 1);
+    p.gate_slope << 2.0, 0.0, -2.0;
+    p.gate_bias << 0.0, 0.5, 0.0;
+    p.expert_slope << 1.0, 0.0, -1.0;
+    p.expert_bias << 1.0, -1.0, 0.5;
+    p.variance << 0.2, 0.25, 0.2;
+    return p;
+}
+
+const moesim::model::TopKGate top2(2);
+
+} // namespace
+
+TEST_SUITE("fit::em top-K") {
+    TEST_CASE("with the top-K sets fixed, the gate gradient and Hessian match finite differences") {
+        const MoeParams truth = truth_topk();
+        const auto data = moesim::model::sample_moe(top2, truth, 6, 0, 300);
+        MoeParams at = truth;
+        at.gate_slope << 1.5, 0.3, 0.0;
+        at.gate_bias << -0.2, 0.4, 0.0;
+        at.gate_slope.row(2) << -1.7;
+        at = at.last_gate_zero();
+        Eigen::MatrixXd resp;
+        moesim::fit::e_step(top2, data.x, data.y, at, resp);
+        CHECK((resp.array() == 0.0).count() == 300); // one expert off per sample
+        const auto q = moesim::fit::gate_objective(top2, data.x, resp, at);
+        const Eigen::VectorXd theta = moesim::fit::pack_gate(at);
+        const double h = 1e-6;
+        for (Eigen::Index p = 0; p < theta.size(); ++p) {
+            MoeParams plus = at, minus = at;
+            Eigen::VectorXd tp = theta, tm = theta;
+            tp(p) += h;
+            tm(p) -= h;
+            moesim::fit::unpack_gate(tp, plus);
+            moesim::fit::unpack_gate(tm, minus);
+            const auto qp = moesim::fit::gate_objective(top2, data.x, resp, plus);
+            const auto qm = moesim::fit::gate_objective(top2, data.x, resp, minus);
+            REQUIRE(std::isfinite(qp.value)); // h too small to change any sample's top-2 set
+            REQUIRE(std::isfinite(qm.value));
+            CHECK(q.gradient(p) == doctest::Approx((qp.value - qm.value) / (2 * h)).epsilon(1e-5));
+            const Eigen::VectorXd fd_col = (qp.gradient - qm.gradient) / (2 * h);
+            CHECK((q.hessian.col(p) - fd_col).norm() <= 1e-5 * (1.0 + fd_col.norm()));
+        }
+    }
+
+    TEST_CASE("EM refuses gates without full support instead of stalling") {
+        const MoeParams truth = truth_topk();
+        const auto data = moesim::model::sample_moe(top2, truth, 7, 0, 200);
+        CHECK_THROWS_AS(moesim::fit::fit_em(top2, data.x, data.y, 3, EmSettings{}, {&truth, 7, 0}),
+                        moesim::core::InternalError);
     }
 }
