@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <vector>
 
 namespace moesim::fit {
 
@@ -49,12 +51,69 @@ bool gate_newton_step(const model::Gate& gate, const Eigen::MatrixXd& x,
     return false;
 }
 
-void require_full_support(const model::Gate& gate) {
-    if (!gate.full_support())
-        throw core::InternalError(fmt::format(
-            "EM for the '{}' gate is not implemented: its likelihood jumps where a sample's "
-            "set of active experts changes, and Newton steps checked against it stall",
-            gate.name()));
+// Out of line: inlined into the Nelder-Mead loop, GCC 12 with -march=native reports a
+// false -Wuninitialized inside Eigen's AVX-512 reduction.
+[[gnu::noinline]] double total_log_likelihood(const model::Gate& gate,
+                                              const model::MoeParams& params,
+                                              const Eigen::MatrixXd& x, const Eigen::VectorXd& y) {
+    return model::log_density(gate, params, x, y).sum();
+}
+
+// Nelder-Mead maximisation of f from x0 (Nelder & Mead 1965; coefficients 1, 2, 1/2, 1/2),
+// for objectives with jumps where gradients mislead. Returns the best vertex.
+template <class F>
+Eigen::VectorXd nelder_mead(F f, const Eigen::VectorXd& x0, double scale, int max_evals) {
+    const Eigen::Index dim = x0.size();
+    Eigen::MatrixXd pts = x0.replicate(1, dim + 1); // one vertex per column
+    Eigen::VectorXd val(dim + 1);
+    for (Eigen::Index i = 0; i < dim; ++i)
+        pts(i, i + 1) += scale;
+    int evals = 0;
+    for (Eigen::Index i = 0; i <= dim; ++i, ++evals)
+        val(i) = f(Eigen::VectorXd(pts.col(i)));
+    while (evals < max_evals) {
+        Eigen::Index best = 0, worst = 0;
+        val.maxCoeff(&best);
+        val.minCoeff(&worst);
+        double second_worst = std::numeric_limits<double>::infinity();
+        for (Eigen::Index i = 0; i <= dim; ++i)
+            if (i != worst)
+                second_worst = std::min(second_worst, val(i));
+        const Eigen::VectorXd centroid = (pts.rowwise().sum() - pts.col(worst)) / double(dim);
+        const Eigen::VectorXd away = centroid - pts.col(worst);
+        const Eigen::VectorXd reflected = centroid + away;
+        const double f_reflected = f(reflected);
+        ++evals;
+        if (f_reflected > val(best)) {
+            const Eigen::VectorXd expanded = centroid + 2.0 * away;
+            const double f_expanded = f(expanded);
+            ++evals;
+            const bool take_expanded = f_expanded > f_reflected;
+            pts.col(worst) = take_expanded ? expanded : reflected;
+            val(worst) = take_expanded ? f_expanded : f_reflected;
+        } else if (f_reflected > second_worst) {
+            pts.col(worst) = reflected;
+            val(worst) = f_reflected;
+        } else {
+            const Eigen::VectorXd contracted = centroid - 0.5 * away;
+            const double f_contracted = f(contracted);
+            ++evals;
+            if (f_contracted > val(worst)) {
+                pts.col(worst) = contracted;
+                val(worst) = f_contracted;
+            } else {
+                for (Eigen::Index i = 0; i <= dim; ++i)
+                    if (i != best) {
+                        pts.col(i) = pts.col(best) + 0.5 * (pts.col(i) - pts.col(best));
+                        val(i) = f(Eigen::VectorXd(pts.col(i)));
+                        ++evals;
+                    }
+            }
+        }
+    }
+    Eigen::Index top = 0;
+    val.maxCoeff(&top);
+    return pts.col(top);
 }
 
 } // namespace
@@ -143,7 +202,6 @@ double e_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::Ve
 
 void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
             const Eigen::MatrixXd& resp, const EmSettings& settings, model::MoeParams& params) {
-    require_full_support(gate);
     const Eigen::Index n = x.rows(), d = x.cols(), k = params.experts();
     Eigen::MatrixXd x1(n, d + 1);
     x1.col(0).setOnes();
@@ -168,6 +226,24 @@ void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::Vect
     }
     if (k < 2)
         return;
+    if (!gate.full_support()) {
+        // The likelihood jumps where a sample's top-K set changes, and the gradient of Q
+        // does not see those jumps: Nelder-Mead on the log-likelihood itself, kept only if
+        // it rises (so the log-likelihood never decreases).
+        model::MoeParams trial = params;
+        auto loglik = [&](const Eigen::VectorXd& theta) {
+            unpack_gate(theta, trial);
+            return total_log_likelihood(gate, trial, x, y);
+        };
+        const Eigen::VectorXd theta = pack_gate(params);
+        const double current = loglik(theta);
+        const Eigen::VectorXd best =
+            nelder_mead(loglik, theta, 0.05,
+                        static_cast<int>(settings.gate_newton_steps * 10 * (theta.size() + 1)));
+        if (loglik(best) > current)
+            unpack_gate(best, params);
+        return;
+    }
     // Damped Newton on the concave Q with Armijo backtracking: Q never decreases.
     auto q_value = [&](const model::MoeParams& p) {
         return weighted_log_gate(resp, gate.log_weights(p, x));
@@ -270,7 +346,6 @@ model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd&
 EmResult fit_em(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
                 Eigen::Index k, const EmSettings& settings, const InitSource& source) {
     core::require(k >= 1 && x.rows() == y.size(), "fit_em: bad shapes");
-    require_full_support(gate);
     EmResult best;
     best.log_likelihood = -std::numeric_limits<double>::infinity();
     Eigen::MatrixXd resp;

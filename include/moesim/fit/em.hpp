@@ -1,14 +1,13 @@
 #pragma once
 // Maximum-likelihood fitting of softmax-type gated Gaussian MoEs by EM (MODELS.md section 1):
 // E-step responsibilities by log-sum-exp, closed-form weighted least squares for experts and
-// variances, and a gate M-step of damped Newton steps on the weighted multinomial
-// log-likelihood with the last expert's gate fixed at 0. Every M-step increases (or keeps)
-// its part of the EM surrogate, so the log-likelihood never decreases (generalised EM).
-// Fitting needs a gate with full support (softmax): for top-K the likelihood jumps where a
-// sample's top-K set changes, and a first attempt (Newton directions accepted only if the
-// likelihood rises) stalled 50 nats short of the truth's likelihood at n = 2e4. The gate
-// objective already handles top-K with each sample's set held fixed.
-// Users: the rates experiment; the gate objective is public for gradient tests.
+// variances, and a gate M-step. Softmax gate: damped Newton steps on the weighted
+// multinomial log-likelihood (last expert's gate fixed at 0), each never decreasing the EM
+// surrogate. Top-K gate (generalised EM): the likelihood jumps where a sample's top-K set
+// changes and the surrogate's gradient does not see those jumps (Newton steps stalled 50
+// nats below the truth's likelihood at n = 2e4), so the gate step is Nelder-Mead on the
+// log-likelihood itself, kept only if it rises. Either way the log-likelihood never
+// decreases. Users: the rates experiment; the gate objective is public for gradient tests.
 
 #include "moesim/model/gaussian_moe.hpp"
 
@@ -35,10 +34,11 @@ struct EmSettings {
     std::int64_t max_iterations = 1000; ///< EM iterations (M-step + E-step) per restart
     std::int64_t restarts = 1;          ///< independent inits; the best log-likelihood wins
     EmInit init = EmInit::near_truth;
-    double init_noise = 0.5;            ///< c in sd = c * n^-alpha (near_truth)
-    double init_noise_exponent = 0.0;   ///< alpha in sd = c * n^-alpha (near_truth)
-    std::int64_t gate_newton_steps = 3; ///< damped Newton steps of the gate per M-step
-    double variance_floor = 1e-8;       ///< lower bound on fitted variances
+    double init_noise = 0.5;          ///< c in sd = c * n^-alpha (near_truth)
+    double init_noise_exponent = 0.0; ///< alpha in sd = c * n^-alpha (near_truth)
+    std::int64_t gate_newton_steps =
+        3;                        ///< gate Newton steps per M-step (top-K: effort of the search)
+    double variance_floor = 1e-8; ///< lower bound on fitted variances
 };
 
 /// Where an init's randomness comes from: Philox (seed, "rates.init") with counter (job id,
@@ -84,9 +84,10 @@ GateObjective gate_objective(const model::Gate& gate, const Eigen::MatrixXd& x,
 double e_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
               const model::MoeParams& params, Eigen::MatrixXd& resp);
 
-/// M-step from responsibilities: experts and variances in closed form, then the gate by
-/// `settings.gate_newton_steps` Newton steps with backtracking (never decreasing Q). Local.
-/// Throws InternalError unless gate.full_support().
+/// M-step from responsibilities (the E-step's at `params`): experts and variances in closed
+/// form, then the gate: full-support gates by `settings.gate_newton_steps` Newton steps with
+/// backtracking (never decreasing Q); others by Nelder-Mead on the log-likelihood with
+/// 10 * gate_newton_steps * (parameters + 1) evaluations, kept only if it rises. Local.
 void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
             const Eigen::MatrixXd& resp, const EmSettings& settings, model::MoeParams& params);
 
@@ -97,11 +98,10 @@ model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd&
                                 const EmSettings& settings, const InitSource& source,
                                 std::uint32_t restart);
 
-/// Fits a k-expert Gaussian MoE with a full-support softmax-type `gate` to (x, y) by EM from
-/// settings.restarts inits; returns the restart with the highest log-likelihood (the first
-/// on ties). Serial and deterministic: the result depends only on the arguments. Local.
-/// Throws NumericalError if the log-likelihood becomes NaN, InternalError for gates without
-/// full support (top-K).
+/// Fits a k-expert Gaussian MoE with a softmax-type `gate` (softmax, top-K) to (x, y) by EM
+/// from settings.restarts inits; returns the restart with the highest log-likelihood (the
+/// first on ties). Serial and deterministic: the result depends only on the arguments.
+/// Local. Throws NumericalError if the log-likelihood becomes NaN.
 EmResult fit_em(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
                 Eigen::Index k, const EmSettings& settings, const InitSource& source);
 
