@@ -78,8 +78,10 @@ public:
     void declare(core::Schema& schema) const override {
         constexpr double big = 1e12;
         schema
-            .string("rates.gate", "softmax", {"softmax"},
-                    "gating function of the true and the fitted model (those EM can fit)")
+            .string("rates.gate", "softmax", model::gate_names(),
+                    "gating function of the true and the fitted model")
+            .integer("rates.top_k", 2, 1, 1 << 10,
+                     "K of the topk gate: softmax over the K largest logits (K >= k is softmax)")
             .integer("rates.dim", 1, 1, 1 << 16, "input dimension d")
             .integer("rates.k_true", 2, 1, 1 << 10, "experts of the true model k*")
             .integer("rates.k_fit", 2, 1, 1 << 10,
@@ -119,7 +121,7 @@ public:
         const auto k_true = static_cast<Eigen::Index>(cfg.integer("rates.k_true"));
         const auto k_fit = static_cast<Eigen::Index>(cfg.integer("rates.k_fit"));
         const model::MoeParams truth = true_params(cfg, k_true, d);
-        const auto gate = model::make_gate(cfg.string("rates.gate"));
+        const auto gate = model::make_gate(cfg.string("rates.gate"), cfg.integer("rates.top_k"));
         const auto& n_grid = cfg.integer_array("rates.n");
         const auto replicates = static_cast<std::uint64_t>(cfg.integer("rates.replicates"));
         const std::uint64_t n_jobs = n_grid.size() * replicates;

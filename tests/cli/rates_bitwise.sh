@@ -60,3 +60,32 @@ done
 py "$MOESIM_SOURCE_DIR/python/plot_rates.py" "$dir/rates-np1.h5" -o "$dir/rates.png" >"$dir/plot.log" 2>&1 ||
     { cat "$dir/plot.log"; fail "plot_rates.py failed"; }
 [ -s "$dir/rates.png" ] || fail "plot_rates.py wrote no figure"
+# The top-K gate (generalised EM with a Nelder-Mead gate step) at 1 and 3 ranks.
+cat >"$dir/rates-topk.toml" <<'TOML'
+[run]
+experiment = "rates"
+seed = 13
+
+[rates]
+gate = "topk"
+top_k = 2
+k_true = 3
+k_fit = 3
+gate_slope = [2.0, 0.0, -2.0]
+gate_bias = [0.0, 0.5, 0.0]
+expert_slope = [1.0, 0.0, -1.0]
+expert_bias = [1.0, -1.0, 0.5]
+variance = [0.2, 0.25, 0.2]
+n = [400, 800]
+replicates = 3
+init_noise = 0.2
+bootstrap = 100
+TOML
+for np in 1 3; do
+    rm -f "$dir/topk-np$np.h5"
+    expect_exit 0 "$dir/topk-np$np.log" mpirun_moesim "$np" run "$dir/rates-topk.toml" --out "$dir/topk-np$np.h5"
+    expect_in "$dir/topk-np$np.log" "fits converged +6 of 6"
+done
+h5diff "$dir/topk-np1.h5" "$dir/topk-np3.h5" /estimates /estimates >"$dir/h5diff-topk.log" 2>&1 ||
+    { cat "$dir/h5diff-topk.log"; fail "top-K: np1 and np3 differ in /estimates"; }
+echo "top-K np1 == np3: /estimates identical"
