@@ -13,6 +13,7 @@ namespace moesim::experiments {
 // Each experiment's factory, defined in its own file.
 std::unique_ptr<Experiment> make_mfld();
 std::unique_ptr<Experiment> make_sgd();
+std::unique_ptr<Experiment> make_rates();
 
 namespace {
 using Factory = std::unique_ptr<Experiment> (*)();
@@ -20,6 +21,7 @@ using Factory = std::unique_ptr<Experiment> (*)();
 const std::pair<const char*, Factory> registry[] = {
     {"mfld", &make_mfld},
     {"sgd", &make_sgd},
+    {"rates", &make_rates},
 };
 } // namespace
 

@@ -1,0 +1,70 @@
+#pragma once
+// Voronoi losses between a fitted and a true softmax-gated MoE (MODELS.md section 1): each
+// fitted atom joins the cell of its nearest true atom, and
+// D = sum_i |sum_{j in A_i} exp(b0_j) - exp(b0*_i)| + sum_{|A_i|=1} exp(b0_j)|D_ij|
+//   + sum_{|A_i|>1} sum_{j in A_i} exp(b0_j)|D_ij|^r,
+// which is zero exactly when the fit equals the truth up to relabelling and gate
+// translation, and scales like the parameter error of each cell's own rate.
+// Users: the rates experiment.
+
+#include "moesim/model/gaussian_moe.hpp"
+
+#include <Eigen/Core>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace moesim::fit {
+
+/// How the gate translation (gates are identified only up to adding the same (slope, bias)
+/// to every expert) is fixed before comparing.
+enum class GateGauge {
+    /// MODELS.md: the true last expert's gate is 0, and the fitted atoms in its Voronoi cell
+    /// are translated so that their total gate mass is 1 and their mass-weighted gate slope
+    /// is 0. Unlike "the last fitted expert is 0", this does not depend on the fitted
+    /// experts' labels, which EM from k-means++ does not control.
+    last_cell,
+    /// Both models translated so that sum_j exp(b0_j) = 1 and sum_j exp(b0_j) b1_j = 0.
+    weighted,
+};
+
+/// "last_cell", "weighted".
+std::vector<std::string> gate_gauge_names();
+/// Throws InternalError for names not in gate_gauge_names().
+GateGauge parse_gate_gauge(std::string_view name);
+
+struct VoronoiSettings {
+    double exponent = 2.0; ///< r, for cells holding more than one fitted atom
+    GateGauge gauge = GateGauge::last_cell;
+};
+
+/// The loss, its parts, and the cells.
+struct VoronoiLoss {
+    double total = 0.0;     ///< D
+    double gate_mass = 0.0; ///< sum_i |sum_{j in A_i} exp(b0_j) - exp(b0*_i)|
+    /// Per-parameter errors: the cell terms of D with |D_ij| replaced by the error of one
+    /// parameter block (gate slope, expert slope, expert bias, variance).
+    double gate_slope = 0.0;
+    double expert_slope = 0.0;
+    double expert_bias = 0.0;
+    double variance = 0.0;
+    std::vector<Eigen::Index> cell; ///< cell[j] = the true atom fitted atom j belongs to
+};
+
+/// Names of the losses a VoronoiLoss holds, in the order of as_array().
+std::vector<std::string> voronoi_loss_names();
+/// {total, gate_mass, gate_slope, expert_slope, expert_bias, variance}.
+std::vector<double> as_array(const VoronoiLoss& loss);
+
+/// Atoms are omega_j = (gate slope, expert slope, expert bias, variance) after the
+/// translation of `settings.gauge`; cells are formed in the weighted gauge (ties go to the
+/// lower true index). Invariant to relabelling the fitted experts and to translating either
+/// model's gates; zero when fitted equals truth up to both. Local.
+VoronoiLoss voronoi_loss(const model::MoeParams& fitted, const model::MoeParams& truth,
+                         const VoronoiSettings& settings = {});
+
+/// `params` translated to the weighted gauge (see GateGauge::weighted). Local.
+model::MoeParams weighted_gauge(const model::MoeParams& params);
+
+} // namespace moesim::fit

@@ -1,0 +1,272 @@
+// rates: convergence rates of maximum-likelihood MoE estimators (MODELS.md section 1). For
+// each n of a grid and each replicate, a fresh sample is drawn and fitted by EM; Voronoi and
+// per-parameter losses are recorded and the rate of each is the log-log slope of its mean
+// over replicates, with a bootstrap interval. The (n, replicate) fits are independent jobs
+// spread over ranks by cost; every job's data and init depend only on (seed, job id), and
+// results are gathered by job id, so /estimates is identical for any rank count.
+
+#include "experiments/experiment.hpp"
+
+#include "moesim/core/error.hpp"
+#include "moesim/core/progress.hpp"
+#include "moesim/fit/em.hpp"
+#include "moesim/fit/rate_estimate.hpp"
+#include "moesim/fit/voronoi_loss.hpp"
+#include "moesim/io/table.hpp"
+#include "moesim/model/gaussian_moe.hpp"
+#include "moesim/par/communicator.hpp"
+#include "moesim/par/gather_by_id.hpp"
+#include "moesim/par/job_schedule.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace moesim::experiments {
+
+namespace {
+
+// One gathered record per job: fit diagnostics, then the losses of voronoi_loss_names().
+constexpr std::size_t record_iterations = 0;
+constexpr std::size_t record_objective = 1;
+constexpr std::size_t record_converged = 2;
+constexpr std::size_t record_restart = 3;
+constexpr std::size_t record_losses = 4;
+
+// The [rates] parameter blocks: name, length in units of k_true (x d for slopes).
+model::MoeParams true_params(const core::Config& cfg, Eigen::Index k, Eigen::Index d) {
+    model::MoeParams p = model::MoeParams::zeros(k, d);
+    auto read = [&](const char* key, Eigen::Index per_expert) {
+        const auto& values = cfg.real_array(key);
+        if (static_cast<Eigen::Index>(values.size()) != k * per_expert)
+            throw core::ConfigError(
+                {cfg.origin(key)}, key,
+                fmt::format("has {} values, expected {} (k_true = {}{})", values.size(),
+                            k * per_expert, k,
+                            per_expert > 1 ? fmt::format(" times dim = {}", d) : ""));
+        return values;
+    };
+    const auto gate_slope = read("rates.gate_slope", d);
+    const auto gate_bias = read("rates.gate_bias", 1);
+    const auto expert_slope = read("rates.expert_slope", d);
+    const auto expert_bias = read("rates.expert_bias", 1);
+    const auto variance = read("rates.variance", 1);
+    for (Eigen::Index i = 0; i < k; ++i) {
+        for (Eigen::Index c = 0; c < d; ++c) {
+            p.gate_slope(i, c) = gate_slope[static_cast<std::size_t>(i * d + c)];
+            p.expert_slope(i, c) = expert_slope[static_cast<std::size_t>(i * d + c)];
+        }
+        p.gate_bias(i) = gate_bias[static_cast<std::size_t>(i)];
+        p.expert_bias(i) = expert_bias[static_cast<std::size_t>(i)];
+        p.variance(i) = variance[static_cast<std::size_t>(i)];
+    }
+    return p;
+}
+
+class Rates final : public Experiment {
+public:
+    std::string_view name() const override { return "rates"; }
+    std::string_view description() const override {
+        return "convergence rates of MoE maximum-likelihood estimators (EM, Voronoi losses)";
+    }
+    RunDefaults run_defaults() const override {
+        return {.steps = 0, .frame_every = 1, .block_size = 64};
+    }
+
+    void declare(core::Schema& schema) const override {
+        constexpr double big = 1e12;
+        schema
+            .string("rates.gate", "softmax", model::gate_names(),
+                    "gating function of the true and the fitted model")
+            .integer("rates.top_k", 2, 1, 1 << 10,
+                     "K of the topk gate: softmax over the K largest logits (K >= k is softmax)")
+            .integer("rates.dim", 1, 1, 1 << 16, "input dimension d")
+            .integer("rates.k_true", 2, 1, 1 << 10, "experts of the true model k*")
+            .integer("rates.k_fit", 2, 1, 1 << 10,
+                     "experts of the fitted model k (k > k* is over-specified)")
+            .real_array("rates.gate_slope", {1.5, 0.0}, -big, big, 1,
+                        "true gate slopes beta1, k* rows of d values (row-major)")
+            .real_array("rates.gate_bias", {0.3, 0.0}, -big, big, 1, "true gate biases beta0, k*")
+            .real_array("rates.expert_slope", {1.0, -1.0}, -big, big, 1,
+                        "true expert slopes a, k* rows of d values (row-major)")
+            .real_array("rates.expert_bias", {0.5, -0.5}, -big, big, 1, "true expert biases b, k*")
+            .real_array("rates.variance", {0.3, 0.2}, 1e-12, big, 1, "true expert variances nu, k*")
+            .real("rates.x_scale", 1.0, 1e-12, big, "inputs x = x_scale * z, z ~ N(0, I_d)")
+            .integer_array("rates.n", {500, 1000, 2000, 4000}, 2, std::int64_t{1} << 31, 2,
+                           "sample sizes (at least two, distinct)")
+            .integer("rates.replicates", 8, 1, 1 << 20, "fresh samples fitted per n")
+            .real("rates.tolerance", 1e-8, 0.0, 1.0,
+                  "EM stops when |delta loglik| <= tolerance * max(1, |loglik|)")
+            .integer("rates.max_iterations", 1000, 1, 1 << 30, "EM iteration cap per restart")
+            .integer("rates.restarts", 1, 1, 1 << 16, "EM inits per fit; the best likelihood wins")
+            .string("rates.init", "near_truth", fit::em_init_names(),
+                    "EM init: near the truth with noise, or k-means++ on (x, y)")
+            .real("rates.init_noise", 0.5, 0.0, big, "near_truth init noise sd = c * n^-alpha: c")
+            .real("rates.init_noise_exponent", 0.0, 0.0, 10.0,
+                  "near_truth init noise sd = c * n^-alpha: alpha")
+            .integer("rates.gate_newton_steps", 3, 1, 1000, "Newton steps of the gate per M-step")
+            .real("rates.voronoi_exponent", 2.0, 1.0, 64.0,
+                  "Voronoi loss exponent r for cells with more than one fitted expert")
+            .string("rates.gauge", "last_cell", fit::gate_gauge_names(),
+                    "gate translation fixed before comparing (see fit/voronoi_loss.hpp)")
+            .integer("rates.bootstrap", 1000, 1, 1 << 24, "bootstrap resamples for the intervals")
+            .real("rates.ci_level", 0.95, 0.01, 0.999, "confidence level of the intervals");
+    }
+
+    std::vector<KeyFigure> run(Context& ctx) override {
+        const core::Config& cfg = ctx.config;
+        const auto d = static_cast<Eigen::Index>(cfg.integer("rates.dim"));
+        const auto k_true = static_cast<Eigen::Index>(cfg.integer("rates.k_true"));
+        const auto k_fit = static_cast<Eigen::Index>(cfg.integer("rates.k_fit"));
+        const model::MoeParams truth = true_params(cfg, k_true, d);
+        const auto gate = model::make_gate(cfg.string("rates.gate"), cfg.integer("rates.top_k"));
+        const auto& n_grid = cfg.integer_array("rates.n");
+        const auto replicates = static_cast<std::uint64_t>(cfg.integer("rates.replicates"));
+        const std::uint64_t n_jobs = n_grid.size() * replicates;
+        if (n_jobs > std::numeric_limits<std::uint32_t>::max())
+            throw core::ConfigError(
+                {cfg.origin("rates.replicates")}, "rates.replicates",
+                "too many (n, replicate) jobs: at most 2^32-1 (Philox counter)");
+        std::vector<double> n_values;
+        for (std::int64_t n : n_grid)
+            n_values.push_back(static_cast<double>(n));
+        if (std::adjacent_find(n_values.begin(), n_values.end(), std::greater_equal<>()) !=
+            n_values.end())
+            throw core::ConfigError({cfg.origin("rates.n")}, "rates.n",
+                                    "must be strictly increasing");
+
+        fit::EmSettings em;
+        em.tolerance = cfg.real("rates.tolerance");
+        em.max_iterations = cfg.integer("rates.max_iterations");
+        em.restarts = cfg.integer("rates.restarts");
+        em.init = fit::parse_em_init(cfg.string("rates.init"));
+        em.init_noise = cfg.real("rates.init_noise");
+        em.init_noise_exponent = cfg.real("rates.init_noise_exponent");
+        em.gate_newton_steps = cfg.integer("rates.gate_newton_steps");
+        const fit::VoronoiSettings voronoi{cfg.real("rates.voronoi_exponent"),
+                                           fit::parse_gate_gauge(cfg.string("rates.gauge"))};
+        const auto loss_names = fit::voronoi_loss_names();
+        const std::size_t width = record_losses + loss_names.size();
+
+        // Job id = n index * replicates + replicate; a fit costs about O(n) per iteration.
+        std::vector<double> costs(n_jobs);
+        for (std::uint64_t job = 0; job < n_jobs; ++job)
+            costs[job] = n_values[job / replicates];
+        const auto schedule = par::schedule_by_cost(costs, ctx.comm.size());
+        const auto my_jobs = par::jobs_of(schedule, ctx.comm.rank());
+
+        std::vector<double> records;
+        records.reserve(my_jobs.size() * width);
+        bool failed = false;
+        std::string failure;
+        core::Progress progress("rates", my_jobs.size());
+        std::uint64_t done = 0;
+        for (std::uint64_t job : my_jobs) {
+            const auto n = static_cast<Eigen::Index>(n_grid[job / replicates]);
+            try {
+                const auto sample =
+                    model::sample_moe(*gate, truth, ctx.seed, static_cast<std::uint32_t>(job), n,
+                                      cfg.real("rates.x_scale"));
+                const auto result =
+                    fit::fit_em(*gate, sample.x, sample.y, k_fit, em, {&truth, ctx.seed, job});
+                const auto loss = fit::as_array(fit::voronoi_loss(result.params, truth, voronoi));
+                records.insert(records.end(),
+                               {static_cast<double>(result.iterations), result.log_likelihood,
+                                result.converged ? 1.0 : 0.0, static_cast<double>(result.restart)});
+                records.insert(records.end(), loss.begin(), loss.end());
+            } catch (const core::NumericalError& error) {
+                failed = true;
+                failure = fmt::format("job {} (n = {}, replicate {}): {}", job, n, job % replicates,
+                                      error.what());
+                records.insert(records.end(), width, std::nan(""));
+            }
+            ++done;
+            progress.update(done, "voronoi loss", records[records.size() - width + record_losses]);
+        }
+        progress.finish();
+        // A failed fit on any rank fails the run on every rank, after all fits finished.
+        par::throw_if_any(ctx.comm, failed, [&] {
+            return core::NumericalError(failed ? failure : "a fit on another rank", -1,
+                                        std::nan(""));
+        });
+        const auto table = par::allgather_by_id(ctx.comm, my_jobs, records, width, n_jobs);
+
+        write_fits(ctx, table, width, replicates);
+        std::vector<KeyFigure> figures;
+        const std::vector<std::int64_t> n_column(n_grid.begin(), n_grid.end());
+        for (std::size_t l = 0; l < loss_names.size(); ++l) {
+            Eigen::MatrixXd loss(static_cast<Eigen::Index>(replicates),
+                                 static_cast<Eigen::Index>(n_grid.size()));
+            for (std::uint64_t job = 0; job < n_jobs; ++job)
+                loss(static_cast<Eigen::Index>(job % replicates),
+                     static_cast<Eigen::Index>(job / replicates)) =
+                    table[job * width + record_losses + l];
+            const auto rate = fit::estimate_rate(
+                n_values, loss,
+                {cfg.integer("rates.bootstrap"), cfg.real("rates.ci_level"), ctx.seed, l});
+            const std::string group = "/estimates/" + loss_names[l];
+            io::write_replicated(ctx.output, group + "/n", {n_column.size()},
+                                 std::span<const std::int64_t>(n_column));
+            // loss is column-major in Eigen; the file holds loss[R][n] row-major.
+            const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows =
+                loss;
+            io::write_replicated(
+                ctx.output, group + "/loss", {replicates, n_grid.size()},
+                std::span<const double>(rows.data(), static_cast<std::size_t>(rows.size())));
+            io::write_replicated(ctx.output, group + "/slope", {}, std::span(&rate.slope, 1));
+            io::write_replicated(ctx.output, group + "/intercept", {},
+                                 std::span(&rate.intercept, 1));
+            io::write_replicated(ctx.output, group + "/ci_low", {}, std::span(&rate.ci_low, 1));
+            io::write_replicated(ctx.output, group + "/ci_high", {}, std::span(&rate.ci_high, 1));
+            figures.push_back(
+                {"slope " + loss_names[l],
+                 fmt::format("{:.4f} [{:.4f}, {:.4f}]", rate.slope, rate.ci_low, rate.ci_high)});
+        }
+        ctx.output.flush();
+        std::uint64_t converged = 0;
+        for (std::uint64_t job = 0; job < n_jobs; ++job)
+            converged += table[job * width + record_converged] == 1.0 ? 1 : 0;
+        figures.push_back({"fits converged", fmt::format("{} of {}", converged, n_jobs)});
+        return figures;
+    }
+
+private:
+    static void write_fits(Context& ctx, const std::vector<double>& table, std::size_t width,
+                           std::uint64_t replicates) {
+        const std::uint64_t n_jobs = table.size() / width;
+        std::vector<std::int64_t> n_index, replicate, iterations, converged, restart;
+        std::vector<double> objective;
+        for (std::uint64_t job = 0; job < n_jobs; ++job) {
+            const double* row = table.data() + job * width;
+            n_index.push_back(static_cast<std::int64_t>(job / replicates));
+            replicate.push_back(static_cast<std::int64_t>(job % replicates));
+            iterations.push_back(static_cast<std::int64_t>(row[record_iterations]));
+            objective.push_back(row[record_objective]);
+            converged.push_back(static_cast<std::int64_t>(row[record_converged]));
+            restart.push_back(static_cast<std::int64_t>(row[record_restart]));
+        }
+        const std::vector<std::uint64_t> shape{n_jobs};
+        io::write_replicated(ctx.output, "/estimates/fits/n_index", shape,
+                             std::span<const std::int64_t>(n_index));
+        io::write_replicated(ctx.output, "/estimates/fits/replicate", shape,
+                             std::span<const std::int64_t>(replicate));
+        io::write_replicated(ctx.output, "/estimates/fits/iterations", shape,
+                             std::span<const std::int64_t>(iterations));
+        io::write_replicated(ctx.output, "/estimates/fits/objective", shape,
+                             std::span<const double>(objective));
+        io::write_replicated(ctx.output, "/estimates/fits/converged", shape,
+                             std::span<const std::int64_t>(converged));
+        io::write_replicated(ctx.output, "/estimates/fits/restart", shape,
+                             std::span<const std::int64_t>(restart));
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Experiment> make_rates() {
+    return std::make_unique<Rates>();
+}
+
+} // namespace moesim::experiments

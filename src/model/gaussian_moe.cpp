@@ -1,0 +1,166 @@
+#include "moesim/model/gaussian_moe.hpp"
+
+#include "moesim/core/error.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <numeric>
+
+namespace moesim::model {
+
+MoeParams MoeParams::zeros(Eigen::Index k, Eigen::Index d) {
+    return {Eigen::MatrixXd::Zero(k, d), Eigen::VectorXd::Zero(k), Eigen::MatrixXd::Zero(k, d),
+            Eigen::VectorXd::Zero(k), Eigen::VectorXd::Ones(k)};
+}
+
+void MoeParams::check() const {
+    const Eigen::Index k = experts(), d = dim();
+    if (k < 1 || gate_slope.rows() != k || expert_slope.rows() != k || expert_slope.cols() != d ||
+        expert_bias.size() != k || variance.size() != k)
+        throw core::InternalError(
+            fmt::format("MoeParams: inconsistent shapes (gate {}x{}, bias {}, experts {}x{}, {}, "
+                        "variance {})",
+                        gate_slope.rows(), gate_slope.cols(), gate_bias.size(), expert_slope.rows(),
+                        expert_slope.cols(), expert_bias.size(), variance.size()));
+    if (!(variance.array() > 0.0).all())
+        throw core::InternalError("MoeParams: variances must be positive");
+}
+
+MoeParams MoeParams::permuted(const std::vector<Eigen::Index>& order) const {
+    core::require(static_cast<Eigen::Index>(order.size()) == experts(),
+                  "MoeParams::permuted: order must list every expert");
+    MoeParams out = *this;
+    for (Eigen::Index j = 0; j < experts(); ++j) {
+        const Eigen::Index from = order[static_cast<std::size_t>(j)];
+        out.gate_slope.row(j) = gate_slope.row(from);
+        out.gate_bias(j) = gate_bias(from);
+        out.expert_slope.row(j) = expert_slope.row(from);
+        out.expert_bias(j) = expert_bias(from);
+        out.variance(j) = variance(from);
+    }
+    return out;
+}
+
+MoeParams MoeParams::last_gate_zero() const {
+    MoeParams out = *this;
+    const Eigen::Index last = experts() - 1;
+    const Eigen::RowVectorXd slope = gate_slope.row(last);
+    const double bias = gate_bias(last);
+    out.gate_slope.rowwise() -= slope;
+    out.gate_bias.array() -= bias;
+    return out;
+}
+
+Eigen::MatrixXd SoftmaxGate::log_weights(const MoeParams& params, const Eigen::MatrixXd& x) const {
+    Eigen::MatrixXd logits = x * params.gate_slope.transpose();
+    logits.rowwise() += params.gate_bias.transpose();
+    const Eigen::VectorXd max = logits.rowwise().maxCoeff();
+    logits.colwise() -= max;
+    const Eigen::VectorXd log_norm = logits.array().exp().rowwise().sum().log().matrix();
+    logits.colwise() -= log_norm;
+    return logits;
+}
+
+TopKGate::TopKGate(Eigen::Index top_k) : top_k_(top_k) {
+    core::require(top_k >= 1, "TopKGate: K must be at least 1");
+}
+
+Eigen::MatrixXd TopKGate::log_weights(const MoeParams& params, const Eigen::MatrixXd& x) const {
+    const Eigen::Index k = params.experts();
+    if (top_k_ >= k)
+        return SoftmaxGate().log_weights(params, x);
+    Eigen::MatrixXd logits = x * params.gate_slope.transpose();
+    logits.rowwise() += params.gate_bias.transpose();
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(k));
+    for (Eigen::Index m = 0; m < logits.rows(); ++m) {
+        std::iota(order.begin(), order.end(), Eigen::Index{0});
+        // Stable: equal logits keep index order, so ties go to the lower index.
+        std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) {
+            return logits(m, a) > logits(m, b);
+        });
+        const double max = logits(m, order[0]);
+        double sum = 0.0;
+        for (Eigen::Index s = 0; s < top_k_; ++s)
+            sum += std::exp(logits(m, order[static_cast<std::size_t>(s)]) - max);
+        const double log_norm = max + std::log(sum);
+        for (Eigen::Index s = 0; s < k; ++s) {
+            const Eigen::Index i = order[static_cast<std::size_t>(s)];
+            logits(m, i) =
+                s < top_k_ ? logits(m, i) - log_norm : -std::numeric_limits<double>::infinity();
+        }
+    }
+    return logits;
+}
+
+std::vector<std::string> gate_names() {
+    return {"softmax", "topk"};
+}
+
+std::unique_ptr<Gate> make_gate(std::string_view name, Eigen::Index top_k) {
+    if (name == "softmax")
+        return std::make_unique<SoftmaxGate>();
+    if (name == "topk")
+        return std::make_unique<TopKGate>(top_k);
+    throw core::InternalError(fmt::format("make_gate: unknown gate '{}'", name));
+}
+
+Eigen::MatrixXd expert_log_densities(const MoeParams& params, const Eigen::MatrixXd& x,
+                                     const Eigen::VectorXd& y) {
+    Eigen::MatrixXd mean = x * params.expert_slope.transpose();
+    mean.rowwise() += params.expert_bias.transpose();
+    const Eigen::MatrixXd resid = (-mean).colwise() + y;
+    const Eigen::RowVectorXd inv_var = params.variance.cwiseInverse().transpose();
+    const Eigen::RowVectorXd log_norm =
+        (-0.5 * (2.0 * std::numbers::pi * params.variance.array()).log()).matrix().transpose();
+    Eigen::MatrixXd out = -0.5 * resid.array().square().matrix() * inv_var.asDiagonal();
+    out.rowwise() += log_norm;
+    return out;
+}
+
+Eigen::VectorXd log_density(const Gate& gate, const MoeParams& params, const Eigen::MatrixXd& x,
+                            const Eigen::VectorXd& y) {
+    const Eigen::MatrixXd joint = gate.log_weights(params, x) + expert_log_densities(params, x, y);
+    const Eigen::VectorXd max = joint.rowwise().maxCoeff();
+    return max.array() + (joint.colwise() - max).array().exp().rowwise().sum().log();
+}
+
+Sample sample_moe(const Gate& gate, const MoeParams& params, std::uint64_t seed,
+                  std::uint32_t job_id, Eigen::Index n, double x_scale) {
+    params.check();
+    const core::Philox rng(seed, "rates.data");
+    const Eigen::Index d = params.dim(), k = params.experts();
+    const auto x_draws = static_cast<std::uint32_t>((d + 1) / 2);
+    Sample sample{Eigen::MatrixXd(n, d), Eigen::VectorXd(n)};
+    Eigen::VectorXd z(d);
+    // One sample at a time (a 1 x d input), so sample m never depends on n: Eigen picks its
+    // kernels by shape.
+    for (Eigen::Index m = 0; m < n; ++m) {
+        const auto id = static_cast<std::uint64_t>(m);
+        rng.fill_normal(id, job_id, std::span<double>(z.data(), static_cast<std::size_t>(d)));
+        const Eigen::MatrixXd xm = (x_scale * z).transpose();
+        sample.x.row(m) = xm;
+        const Eigen::RowVectorXd log_g = gate.log_weights(params, xm);
+        const double u = rng.uniform_pair(id, job_id, x_draws)[0];
+        Eigen::Index expert = k - 1;
+        double cumulative = 0.0;
+        for (Eigen::Index i = 0; i < k; ++i) {
+            cumulative += std::exp(log_g(i));
+            if (u < cumulative) {
+                expert = i;
+                break;
+            }
+        }
+        const double noise = rng.normal_pair(id, job_id, x_draws + 1)[0];
+        double mean = params.expert_bias(expert);
+        for (Eigen::Index c = 0; c < d; ++c)
+            mean += params.expert_slope(expert, c) * xm(0, c);
+        sample.y(m) = mean + std::sqrt(params.variance(expert)) * noise;
+    }
+    return sample;
+}
+
+} // namespace moesim::model
