@@ -19,13 +19,7 @@ namespace {
 std::vector<double> all_particles(const boost::mpi::communicator& comm,
                                   const model::MeanFieldNetwork& net) {
     const auto& local = net.particles();
-    std::vector<double> mine(local.data(), local.data() + local.size());
-    std::vector<std::vector<double>> parts;
-    boost::mpi::all_gather(comm, mine, parts);
-    std::vector<double> all;
-    for (const auto& p : parts)
-        all.insert(all.end(), p.begin(), p.end());
-    return all;
+    return testing::gather_all(comm, local.data(), static_cast<std::size_t>(local.size()));
 }
 
 // The finite-N objective written out independently of the model code:

@@ -15,6 +15,8 @@
 using namespace moesim;
 using model::RowMatrix;
 
+using moesim::testing::gather_all;
+
 namespace {
 
 // A whole MoE written as plain loops: router W (E x d), experts' first layers w (E*m x d),
@@ -145,16 +147,6 @@ RowMatrix local_rows(const std::vector<double>& all, int d, par::IdRange ids) {
             rows(r, i) = all[(ids.begin + static_cast<std::uint64_t>(r)) * d +
                              static_cast<std::uint64_t>(i)];
     return rows;
-}
-
-std::vector<double> gather_all(const boost::mpi::communicator& comm, const double* data,
-                               std::size_t n) {
-    std::vector<std::vector<double>> parts;
-    boost::mpi::all_gather(comm, std::vector<double>(data, data + n), parts);
-    std::vector<double> all;
-    for (const auto& p : parts)
-        all.insert(all.end(), p.begin(), p.end());
-    return all;
 }
 
 bool close(const std::vector<double>& got, const std::vector<double>& want, double tolerance) {

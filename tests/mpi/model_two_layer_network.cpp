@@ -13,17 +13,9 @@
 using namespace moesim;
 using model::RowMatrix;
 
-namespace {
+using moesim::testing::gather_all;
 
-std::vector<double> gather_all(const boost::mpi::communicator& comm, const double* data,
-                               std::size_t n) {
-    std::vector<std::vector<double>> parts;
-    boost::mpi::all_gather(comm, std::vector<double>(data, data + n), parts);
-    std::vector<double> all;
-    for (const auto& p : parts)
-        all.insert(all.end(), p.begin(), p.end());
-    return all;
-}
+namespace {
 
 // Inputs and labels with irregular deterministic values.
 void batch(int n, int d, double phase, RowMatrix& x, Eigen::VectorXd& y) {

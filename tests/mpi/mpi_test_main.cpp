@@ -31,6 +31,16 @@ const boost::mpi::communicator& world() {
 bool all_ranks(const boost::mpi::communicator& comm, bool ok) {
     return !par::any(comm, !ok);
 }
+
+std::vector<double> gather_all(const boost::mpi::communicator& comm, const double* data,
+                               std::size_t n) {
+    std::vector<std::vector<double>> parts;
+    boost::mpi::all_gather(comm, std::vector<double>(data, data + n), parts);
+    std::vector<double> all;
+    for (const auto& part : parts)
+        all.insert(all.end(), part.begin(), part.end());
+    return all;
+}
 } // namespace moesim::testing
 
 int main(int argc, char** argv) {
