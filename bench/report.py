@@ -393,11 +393,13 @@ def collect_moe(work, load_samples):
                     "measured": r["dispatch_combine_share_mean"],
                     "met": r["dispatch_combine_share_mean"] <= 0.2})
     for np_ in (2, 4):
-        rates = [x["ours_over_bare_rate"] for x in exchange if x["nranks"] == np_]
-        if rates:
-            targets.append({"target": f"{np_} ranks: par::exchange within 5% of bare "
-                                      "MPI_Alltoallv (worst message size)",
-                            "measured": min(rates), "met": min(rates) >= 0.95})
+        for key, name in (("ours_over_bare_rate", "par::exchange"),
+                          ("into_over_bare_rate", "par::exchange_into (as MoeLayer uses it)")):
+            rates = [x[key] for x in exchange if x["nranks"] == np_]
+            if rates:
+                targets.append({"target": f"{np_} ranks: {name} within 5% of bare "
+                                          "MPI_Alltoallv (worst message size)",
+                                "measured": min(rates), "met": min(rates) >= 0.95})
     r = row(MOE_LARGE, [x for x in ranks if x["nranks"] == 2])
     if r:
         targets.append({"target": f"strong scaling 1 -> 2 ranks, {MOE_LARGE}: efficiency >= 0.8",
@@ -473,16 +475,19 @@ def moe_markdown(moe):
               "imbalance). 4 ranks on this 2-core machine are oversubscribed (two ranks per "
               "core): their times are not a scaling measurement.\n")
     md.append("## par::exchange vs bare MPI_Alltoallv\n")
-    md.append("| ranks | message per destination | par::exchange | bare MPI_Alltoallv | "
-              "exchange / bare (rate) |")
-    md.append("|---|---|---|---|---|")
+    md.append("| ranks | message per destination | par::exchange | par::exchange_into | "
+              "bare MPI_Alltoallv | exchange / bare (rate) | exchange_into / bare |")
+    md.append("|---|---|---|---|---|---|---|")
     for r in moe["exchange"]:
         md.append(f"| {r['nranks']} | {r['message_bytes'] / 1024:.0f} KiB | "
-                  f"{gbps(r['ours_bytes_per_second'])} | {gbps(r['bare_bytes_per_second'])} | "
-                  f"{r['ours_over_bare_rate']:.3f} |")
+                  f"{gbps(r['ours_bytes_per_second'])} | {gbps(r['into_bytes_per_second'])} | "
+                  f"{gbps(r['bare_bytes_per_second'])} | {r['ours_over_bare_rate']:.3f} | "
+                  f"{r['into_over_bare_rate']:.3f} |")
     md.append("")
-    md.append("Same send buffer; par::exchange includes its MPI_Alltoall of counts and the "
-              "receive allocation, the bare call has counts and receive buffer prepared once. "
+    md.append("Same send buffer; par::exchange includes its MPI_Alltoall of counts and a fresh "
+              "receive vector per call; par::exchange_into the counts and a receive vector "
+              "kept across calls (what MoeLayer does); the bare call has counts and receive "
+              "buffer prepared once. "
               "The two alternate call by call, each after a barrier, slowest rank's time, "
               "median. Rate = bytes each rank sends per call (self included) / time.\n")
     md.append("## Issue #4 targets\n")
