@@ -58,6 +58,25 @@ void exchange_into(const boost::mpi::communicator& comm, std::span<const Record>
                          sizeof(Record));
 }
 
+/// As exchange_into(), for a receiver that already knows how many records each rank sends
+/// it (receive_counts[r] from rank r, e.g. the reverse of an earlier exchange): skips the
+/// MPI_Alltoall of counts. The counts must be the senders' send counts; the caller checks
+/// what arrives. Collective over comm; same errors as exchange().
+template <class Record>
+void exchange_into(const boost::mpi::communicator& comm, std::span<const Record> send,
+                   std::span<const std::uint64_t> send_counts,
+                   std::span<const std::uint64_t> receive_counts, Received<Record>& received) {
+    static_assert(std::is_trivially_copyable_v<Record>,
+                  "par::exchange sends raw bytes: records must be trivially copyable");
+    received.counts.assign(receive_counts.begin(), receive_counts.end());
+    std::uint64_t total = 0;
+    for (auto c : received.counts)
+        total += c;
+    received.records.resize(total);
+    impl::exchange_bytes(comm, send.data(), send_counts, received.records.data(), received.counts,
+                         sizeof(Record));
+}
+
 template <class Record>
 Received<Record> exchange(const boost::mpi::communicator& comm, std::span<const Record> send,
                           std::span<const std::uint64_t> send_counts) {
