@@ -144,8 +144,12 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
         }
     par::exchange_into(comm_, std::span<const DispatchHeader>(headers), dispatch_counts_,
                        received_headers_);
+    // The rows follow the headers' layout, so their receive counts are known: no second
+    // count exchange (nor in the three exchanges below, which reverse or repeat this one).
     par::exchange_into(comm_, std::span<const double>(rows),
-                       times(dispatch_counts_, static_cast<std::uint64_t>(dim_)), received_rows_);
+                       times(dispatch_counts_, static_cast<std::uint64_t>(dim_)),
+                       times(received_headers_.counts, static_cast<std::uint64_t>(dim_)),
+                       received_rows_);
     const auto& received = received_headers_;
     const auto& received_rows = received_rows_;
     received_counts_ = received.counts;
@@ -202,7 +206,7 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
         replies[r] = {h.sample, h.expert, h.slot, batches_[le].output(placements_[r].row)};
     }
     par::exchange_into(comm_, std::span<const SlotValue>(replies), received_counts_,
-                       received_values_);
+                       dispatch_counts_, received_values_);
     const auto& back = received_values_;
     core::require(back.records.size() == slot_expert_.size(),
                   "MoeLayer: combine returned a wrong number of slots");
@@ -263,10 +267,9 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
                                           slot_expert_[slot], static_cast<std::int32_t>(s),
                                           dloss(i) * slot_gate_(i, s)};
         }
-    par::exchange_into(comm_, std::span<const SlotValue>(send), dispatch_counts_, received_values_);
+    par::exchange_into(comm_, std::span<const SlotValue>(send), dispatch_counts_, received_counts_,
+                       received_values_);
     const auto& received = received_values_;
-    core::require(received.counts == received_counts_,
-                  "MoeLayer::backward: gradients arrived in another layout than the forward's");
     seconds_.dispatch += seconds_since(start);
 
     start = Clock::now();
@@ -310,7 +313,8 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
         std::copy_n(batch.input_gradient.row(p.row).data(), dim_, rows.data() + r * d);
     }
     par::exchange_into(comm_, std::span<const double>(rows),
-                       times(received_counts_, static_cast<std::uint64_t>(dim_)), received_rows_);
+                       times(received_counts_, static_cast<std::uint64_t>(dim_)),
+                       times(dispatch_counts_, static_cast<std::uint64_t>(dim_)), received_rows_);
     const auto& back = received_rows_;
     core::require(back.records.size() == slot_expert_.size() * d,
                   "MoeLayer::backward: input gradients came back for a wrong number of slots");
