@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -53,6 +54,49 @@ inline std::string quoted(std::string_view text) {
             out += c;
     }
     return out + "\"";
+}
+
+/// Median seconds of one call of `work`, timed in groups long enough (>= 2 ms) for the clock,
+/// until `min_seconds` have passed and at least 5 groups were timed. Local.
+inline double time_local(const std::function<void()>& work, double min_seconds) {
+    work();
+    int per_group = 1;
+    for (auto start = Clock::now(); seconds_since(start) < 2e-3; per_group *= 2) {
+        start = Clock::now();
+        for (int i = 0; i < per_group; ++i)
+            work();
+        if (seconds_since(start) >= 2e-3)
+            break;
+    }
+    std::vector<double> samples;
+    const auto begin = Clock::now();
+    while (samples.size() < 5 || seconds_since(begin) < min_seconds) {
+        const auto start = Clock::now();
+        for (int i = 0; i < per_group; ++i)
+            work();
+        samples.push_back(seconds_since(start) / per_group);
+    }
+    return median(samples);
+}
+
+struct GemmResult {
+    std::string name;
+    Eigen::Index m, k, n;
+    double seconds;
+    double gflops() const { return 2.0 * double(m) * double(k) * double(n) / seconds / 1e9; }
+    std::string json() const {
+        return fmt::format(
+            "{{\"name\": \"{}\", \"m\": {}, \"k\": {}, \"n\": {}, \"seconds\": {:.6e}, "
+            "\"gflops\": {:.3f}}}",
+            name, m, k, n, seconds, gflops());
+    }
+};
+
+inline GemmResult gemm_square(Eigen::Index n, double min_seconds) {
+    const Eigen::MatrixXd a = Eigen::MatrixXd::Random(n, n), b = Eigen::MatrixXd::Random(n, n);
+    Eigen::MatrixXd c(n, n);
+    const double s = time_local([&] { c.noalias() = a * b; }, min_seconds);
+    return {"square", n, n, n, s};
 }
 
 /// Build facts every benchmark records next to its numbers.

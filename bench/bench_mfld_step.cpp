@@ -45,66 +45,24 @@ std::vector<Size> parse_sizes(const std::string& text) {
     return sizes;
 }
 
-// Median seconds of one call of `work`, timed in groups long enough (>= 2 ms) for the clock,
-// until `min_seconds` have passed and at least 5 groups were timed. Local.
-double time_local(const std::function<void()>& work, double min_seconds) {
-    work();
-    int per_group = 1;
-    for (auto start = Clock::now(); bench::seconds_since(start) < 2e-3; per_group *= 2) {
-        start = Clock::now();
-        for (int i = 0; i < per_group; ++i)
-            work();
-        if (bench::seconds_since(start) >= 2e-3)
-            break;
-    }
-    std::vector<double> samples;
-    const auto begin = Clock::now();
-    while (samples.size() < 5 || bench::seconds_since(begin) < min_seconds) {
-        const auto start = Clock::now();
-        for (int i = 0; i < per_group; ++i)
-            work();
-        samples.push_back(bench::seconds_since(start) / per_group);
-    }
-    return bench::median(samples);
-}
-
-struct GemmResult {
-    std::string name;
-    Eigen::Index m, k, n;
-    double seconds;
-    double gflops() const { return 2.0 * double(m) * double(k) * double(n) / seconds / 1e9; }
-    std::string json() const {
-        return fmt::format(
-            "{{\"name\": \"{}\", \"m\": {}, \"k\": {}, \"n\": {}, \"seconds\": {:.6e}, "
-            "\"gflops\": {:.3f}}}",
-            name, m, k, n, seconds, gflops());
-    }
-};
-
-GemmResult gemm_square(Eigen::Index n, double min_seconds) {
-    const Eigen::MatrixXd a = Eigen::MatrixXd::Random(n, n), b = Eigen::MatrixXd::Random(n, n);
-    Eigen::MatrixXd c(n, n);
-    const double s = time_local([&] { c.noalias() = a * b; }, min_seconds);
-    return {"square", n, n, n, s};
-}
-
 // The forward product of one partition block, with the operand types predict() uses:
 // inputs (B x d, row-major) times the block's particles (block x d, row-major) transposed.
-GemmResult gemm_forward(Eigen::Index batch, Eigen::Index dim, Eigen::Index block,
-                        double min_seconds) {
+bench::GemmResult gemm_forward(Eigen::Index batch, Eigen::Index dim, Eigen::Index block,
+                               double min_seconds) {
     const RowMatrix inputs = RowMatrix::Random(batch, dim), theta = RowMatrix::Random(block, dim);
     Eigen::MatrixXd pre(batch, block);
-    const double s = time_local([&] { pre.noalias() = inputs * theta.transpose(); }, min_seconds);
+    const double s =
+        bench::time_local([&] { pre.noalias() = inputs * theta.transpose(); }, min_seconds);
     return {"forward_block", batch, dim, block, s};
 }
 
 // The gradient product of one block as data_gradient() does it: (B x block)^T (B x d).
-GemmResult gemm_gradient(Eigen::Index batch, Eigen::Index dim, Eigen::Index block,
-                         double min_seconds) {
+bench::GemmResult gemm_gradient(Eigen::Index batch, Eigen::Index dim, Eigen::Index block,
+                                double min_seconds) {
     const Eigen::MatrixXd weighted = Eigen::MatrixXd::Random(batch, block);
     const RowMatrix inputs = RowMatrix::Random(batch, dim);
     RowMatrix gradient(block, dim);
-    const double s = time_local(
+    const double s = bench::time_local(
         [&] { gradient.noalias() = (1.0 / double(batch)) * (weighted.transpose() * inputs); },
         min_seconds);
     return {"gradient_block", block, batch, dim, s};
@@ -116,7 +74,7 @@ GemmResult gemm_gradient(Eigen::Index batch, Eigen::Index dim, Eigen::Index bloc
 std::string tanh_json(Eigen::Index elements, double min_seconds) {
     const Eigen::ArrayXd z = Eigen::ArrayXd::Random(elements) * 3.0;
     Eigen::ArrayXd value(elements), derivative(elements);
-    const double scalar = time_local(
+    const double scalar = bench::time_local(
         [&] {
             for (Eigen::Index i = 0; i < elements; ++i) {
                 value(i) = std::tanh(z(i));
@@ -124,7 +82,7 @@ std::string tanh_json(Eigen::Index elements, double min_seconds) {
             }
         },
         min_seconds);
-    const double vector = time_local(
+    const double vector = bench::time_local(
         [&] {
             value = 1.0 - 2.0 / ((2.0 * z).exp() + 1.0);
             derivative = 1.0 - value.square();
@@ -186,10 +144,10 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
     const double gemm_seconds = std::min(0.5, min_seconds);
 
     // GEMM rates: rank 0 alone while the others wait, so it has its core to itself.
-    std::vector<GemmResult> gemms;
+    std::vector<bench::GemmResult> gemms;
     if (gemm && comm.rank() == 0) {
         for (Eigen::Index n : {256, 512, 1024})
-            gemms.push_back(gemm_square(n, gemm_seconds));
+            gemms.push_back(bench::gemm_square(n, gemm_seconds));
         for (const Size& s : sizes) {
             gemms.push_back(gemm_forward(s.batch, s.dim, Eigen::Index(block), gemm_seconds));
             gemms.push_back(gemm_gradient(s.batch, s.dim, Eigen::Index(block), gemm_seconds));

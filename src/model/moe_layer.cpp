@@ -13,22 +13,6 @@ namespace moesim::model {
 
 namespace {
 
-// Dispatch header of one (sample, slot); the input row travels in a parallel exchange of
-// doubles with counts x dim, so records stay fixed-size for any dim.
-struct DispatchHeader {
-    std::uint64_t sample;
-    std::int32_t expert;
-    std::int32_t slot;
-};
-
-// An expert output (combine) or an output gradient (backward dispatch) of one slot.
-struct SlotValue {
-    std::uint64_t sample;
-    std::int32_t expert;
-    std::int32_t slot;
-    double value;
-};
-
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
@@ -141,8 +125,10 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
     std::vector<std::uint64_t> next(static_cast<std::size_t>(nranks), 0);
     std::exclusive_scan(dispatch_counts_.begin(), dispatch_counts_.end(), next.begin(),
                         std::uint64_t{0});
-    std::vector<DispatchHeader> headers(slot_expert_.size());
-    std::vector<double> rows(slot_expert_.size() * static_cast<std::size_t>(dim_));
+    std::vector<DispatchHeader>& headers = send_headers_;
+    std::vector<double>& rows = send_rows_;
+    headers.resize(slot_expert_.size());
+    rows.resize(slot_expert_.size() * static_cast<std::size_t>(dim_));
     send_position_.resize(slot_expert_.size());
     for (Eigen::Index i = 0; i < n_local; ++i)
         for (Eigen::Index s = 0; s < k; ++s) {
@@ -156,9 +142,16 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
             std::copy_n(local_inputs.row(i).data(), dim_,
                         rows.data() + pos * static_cast<std::uint64_t>(dim_));
         }
-    const auto received = par::exchange(comm_, headers, dispatch_counts_);
-    const auto received_rows =
-        par::exchange(comm_, rows, times(dispatch_counts_, static_cast<std::uint64_t>(dim_)));
+    par::exchange_into(comm_, std::span<const DispatchHeader>(headers), dispatch_counts_,
+                       received_headers_);
+    // The rows follow the headers' layout, so their receive counts are known: no second
+    // count exchange (nor in the three exchanges below, which reverse or repeat this one).
+    par::exchange_into(comm_, std::span<const double>(rows),
+                       times(dispatch_counts_, static_cast<std::uint64_t>(dim_)),
+                       times(received_headers_.counts, static_cast<std::uint64_t>(dim_)),
+                       received_rows_);
+    const auto& received = received_headers_;
+    const auto& received_rows = received_rows_;
     received_counts_ = received.counts;
     seconds_.dispatch += seconds_since(start);
 
@@ -204,14 +197,17 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
 
     // Combine: outputs go back to the sample owners in receive order (grouped by source).
     start = Clock::now();
-    std::vector<SlotValue> replies(n_received);
+    std::vector<SlotValue>& replies = send_values_;
+    replies.resize(n_received);
     for (std::size_t r = 0; r < n_received; ++r) {
         const auto& h = received.records[r];
         const auto le =
             static_cast<std::size_t>(static_cast<std::uint64_t>(h.expert) - local_.begin);
         replies[r] = {h.sample, h.expert, h.slot, batches_[le].output(placements_[r].row)};
     }
-    const auto back = par::exchange(comm_, replies, received_counts_);
+    par::exchange_into(comm_, std::span<const SlotValue>(replies), received_counts_,
+                       dispatch_counts_, received_values_);
+    const auto& back = received_values_;
     core::require(back.records.size() == slot_expert_.size(),
                   "MoeLayer: combine returned a wrong number of slots");
     slot_output_.resize(n_local, k);
@@ -262,7 +258,8 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
     // Output gradients dL/dh = dloss * gate to the expert owners, in the forward's layout,
     // so they arrive in the forward's receive order.
     start = Clock::now();
-    std::vector<SlotValue> send(slot_expert_.size());
+    std::vector<SlotValue>& send = send_values_;
+    send.resize(slot_expert_.size());
     for (Eigen::Index i = 0; i < n_local; ++i)
         for (Eigen::Index s = 0; s < k; ++s) {
             const auto slot = static_cast<std::size_t>(i * k + s);
@@ -270,9 +267,9 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
                                           slot_expert_[slot], static_cast<std::int32_t>(s),
                                           dloss(i) * slot_gate_(i, s)};
         }
-    const auto received = par::exchange(comm_, send, dispatch_counts_);
-    core::require(received.counts == received_counts_,
-                  "MoeLayer::backward: gradients arrived in another layout than the forward's");
+    par::exchange_into(comm_, std::span<const SlotValue>(send), dispatch_counts_, received_counts_,
+                       received_values_);
+    const auto& received = received_values_;
     seconds_.dispatch += seconds_since(start);
 
     start = Clock::now();
@@ -308,14 +305,17 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
     // the slots' dispatch positions (send_position_).
     start = Clock::now();
     const auto d = static_cast<std::size_t>(dim_);
-    std::vector<double> rows(placements_.size() * d);
+    std::vector<double>& rows = send_rows_;
+    rows.resize(placements_.size() * d);
     for (std::size_t r = 0; r < placements_.size(); ++r) {
         const Placement& p = placements_[r];
         const auto& batch = batches_[static_cast<std::uint64_t>(p.expert) - local_.begin];
         std::copy_n(batch.input_gradient.row(p.row).data(), dim_, rows.data() + r * d);
     }
-    const auto back =
-        par::exchange(comm_, rows, times(received_counts_, static_cast<std::uint64_t>(dim_)));
+    par::exchange_into(comm_, std::span<const double>(rows),
+                       times(received_counts_, static_cast<std::uint64_t>(dim_)),
+                       times(dispatch_counts_, static_cast<std::uint64_t>(dim_)), received_rows_);
+    const auto& back = received_rows_;
     core::require(back.records.size() == slot_expert_.size() * d,
                   "MoeLayer::backward: input gradients came back for a wrong number of slots");
     for (Eigen::Index i = 0; i < n_local; ++i)

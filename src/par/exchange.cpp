@@ -45,6 +45,9 @@ void to_int_layout(std::span<const std::uint64_t> counts, std::size_t record_byt
 void exchange_bytes(const boost::mpi::communicator& comm, const void* send,
                     std::span<const std::uint64_t> send_counts, void* receive,
                     std::span<const std::uint64_t> receive_counts, std::size_t record_bytes) {
+    core::require(send_counts.size() == static_cast<std::size_t>(comm.size()) &&
+                      receive_counts.size() == send_counts.size(),
+                  "par::exchange: send and receive counts must have one entry per rank");
     std::vector<int> send_bytes, send_displs, receive_bytes, receive_displs;
     to_int_layout(send_counts, record_bytes, send_bytes, send_displs, "sending");
     to_int_layout(receive_counts, record_bytes, receive_bytes, receive_displs, "receiving");

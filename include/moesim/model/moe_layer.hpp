@@ -15,6 +15,7 @@
 #include "moesim/model/mean_field_network.hpp"
 #include "moesim/model/router.hpp"
 #include "moesim/par/block_partition.hpp"
+#include "moesim/par/exchange.hpp"
 
 #include <Eigen/Core>
 #include <boost/mpi/communicator.hpp>
@@ -95,6 +96,20 @@ public:
     MoePhaseSeconds& phase_seconds() noexcept { return seconds_; }
 
 private:
+    // Dispatch header of one (sample, slot); the input row travels in a parallel exchange of
+    // doubles with counts x dim, so records stay fixed-size for any dim.
+    struct DispatchHeader {
+        std::uint64_t sample;
+        std::int32_t expert;
+        std::int32_t slot;
+    };
+    // An expert output (combine) or an output gradient (backward dispatch) of one slot.
+    struct SlotValue {
+        std::uint64_t sample;
+        std::int32_t expert;
+        std::int32_t slot;
+        double value;
+    };
     // One local expert's id-sorted batch from the last forward().
     struct ExpertBatch {
         std::vector<std::uint64_t> sample; // sorted sample ids
@@ -138,6 +153,13 @@ private:
     std::vector<Placement> placements_; // per received slot, in receive order
     std::vector<std::uint64_t> received_counts_;
     MoePhaseSeconds seconds_;
+    // Exchange buffers, kept across calls so that steps of similar routing reuse their memory.
+    std::vector<DispatchHeader> send_headers_;
+    std::vector<SlotValue> send_values_;
+    std::vector<double> send_rows_;
+    par::Received<DispatchHeader> received_headers_; // forward dispatch, used until backward
+    par::Received<SlotValue> received_values_;
+    par::Received<double> received_rows_;
 };
 
 } // namespace moesim::model
