@@ -4,6 +4,8 @@
 // MPI_Alltoall of counts, then MPI_Alltoallv of raw bytes (no serialization). Users: the
 // expert-parallel MoE layer (dispatch and combine), particle migration.
 
+#include "moesim/core/error.hpp"
+
 #include <boost/mpi/communicator.hpp>
 
 #include <cstdint>
@@ -40,16 +42,21 @@ template <class Record>
 Received<Record> exchange(const boost::mpi::communicator& comm, std::span<const Record> send,
                           std::span<const std::uint64_t> send_counts);
 
-/// As exchange(), but into `received`, whose vectors keep their capacity: a caller that
-/// exchanges similar amounts every step reuses the same receive memory instead of a fresh
-/// allocation (large fresh buffers cost a page fault per 4 KiB page on first touch, which
-/// measured several times the copy itself). Collective over comm; same errors as exchange().
+/// As exchange_into() below, for a receiver that already knows how many records each rank
+/// sends it (receive_counts[r] from rank r, e.g. the reverse of an earlier exchange): skips
+/// the MPI_Alltoall of counts. The counts must be the senders' send counts; the caller checks
+/// what arrives. Collective over comm; same errors as exchange().
 template <class Record>
 void exchange_into(const boost::mpi::communicator& comm, std::span<const Record> send,
-                   std::span<const std::uint64_t> send_counts, Received<Record>& received) {
+                   std::span<const std::uint64_t> send_counts,
+                   std::span<const std::uint64_t> receive_counts, Received<Record>& received) {
     static_assert(std::is_trivially_copyable_v<Record>,
                   "par::exchange sends raw bytes: records must be trivially copyable");
-    received.counts = impl::exchange_counts(comm, send_counts);
+    std::uint64_t sending = 0;
+    for (auto c : send_counts)
+        sending += c;
+    core::require(sending == send.size(), "par::exchange: send_counts do not add up to send");
+    received.counts.assign(receive_counts.begin(), receive_counts.end());
     std::uint64_t total = 0;
     for (auto c : received.counts)
         total += c;
@@ -58,23 +65,16 @@ void exchange_into(const boost::mpi::communicator& comm, std::span<const Record>
                          sizeof(Record));
 }
 
-/// As exchange_into(), for a receiver that already knows how many records each rank sends
-/// it (receive_counts[r] from rank r, e.g. the reverse of an earlier exchange): skips the
-/// MPI_Alltoall of counts. The counts must be the senders' send counts; the caller checks
-/// what arrives. Collective over comm; same errors as exchange().
+/// As exchange(), but into `received`, whose vectors keep their capacity: a caller that
+/// exchanges similar amounts every step reuses the same receive memory instead of a fresh
+/// allocation (large fresh buffers cost a page fault per 4 KiB page on first touch, which
+/// measured several times the copy itself). Collective over comm; same errors as exchange().
 template <class Record>
 void exchange_into(const boost::mpi::communicator& comm, std::span<const Record> send,
-                   std::span<const std::uint64_t> send_counts,
-                   std::span<const std::uint64_t> receive_counts, Received<Record>& received) {
-    static_assert(std::is_trivially_copyable_v<Record>,
-                  "par::exchange sends raw bytes: records must be trivially copyable");
-    received.counts.assign(receive_counts.begin(), receive_counts.end());
-    std::uint64_t total = 0;
-    for (auto c : received.counts)
-        total += c;
-    received.records.resize(total);
-    impl::exchange_bytes(comm, send.data(), send_counts, received.records.data(), received.counts,
-                         sizeof(Record));
+                   std::span<const std::uint64_t> send_counts, Received<Record>& received) {
+    const std::vector<std::uint64_t> receive_counts = impl::exchange_counts(comm, send_counts);
+    exchange_into(comm, send, send_counts, std::span<const std::uint64_t>(receive_counts),
+                  received);
 }
 
 template <class Record>
