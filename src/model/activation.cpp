@@ -5,7 +5,7 @@
 namespace moesim::model {
 
 std::vector<std::string> activation_names() {
-    return {"tanh", "sigmoid", "relu", "gelu"};
+    return {"tanh", "sigmoid", "relu", "gelu", "he2"};
 }
 
 Activation parse_activation(std::string_view name) {
@@ -17,6 +17,8 @@ Activation parse_activation(std::string_view name) {
         return Activation::relu;
     if (name == "gelu")
         return Activation::gelu;
+    if (name == "he2")
+        return Activation::he2;
     throw core::InternalError("unknown activation '" + std::string(name) + "'");
 }
 

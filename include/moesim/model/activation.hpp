@@ -10,9 +10,10 @@
 namespace moesim::model {
 
 /// A pointwise nonlinearity sigma and its derivative.
-enum class Activation { tanh, sigmoid, relu, gelu };
+enum class Activation { tanh, sigmoid, relu, gelu, he2 };
 
-/// Names as written in configs: "tanh", "sigmoid", "relu", "gelu".
+/// Names as written in configs: "tanh", "sigmoid", "relu", "gelu", "he2" (the normalised
+/// second Hermite polynomial (z^2 - 1)/sqrt(2), matched to an He_2 link).
 std::vector<std::string> activation_names();
 /// Parses a name; throws core::InternalError on an unknown one (configs validate first).
 Activation parse_activation(std::string_view name);
@@ -28,6 +29,8 @@ inline double activate(Activation a, double z) noexcept {
         return z > 0 ? z : 0.0;
     case Activation::gelu:
         return 0.5 * z * (1.0 + std::erf(z * M_SQRT1_2));
+    case Activation::he2:
+        return (z * z - 1.0) * M_SQRT1_2;
     }
     return 0.0;
 }
@@ -48,6 +51,8 @@ inline double activate_derivative(Activation a, double z) noexcept {
     case Activation::gelu:
         return 0.5 * (1.0 + std::erf(z * M_SQRT1_2)) +
                z * std::exp(-0.5 * z * z) * 0.5 * M_2_SQRTPI * M_SQRT1_2;
+    case Activation::he2:
+        return M_SQRT2 * z;
     }
     return 0.0;
 }
