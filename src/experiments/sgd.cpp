@@ -56,6 +56,50 @@ void normalize_rows(RowMatrix& weights) {
     }
 }
 
+// Gradient of the load-balancing loss alpha * E * sum_e f_e P_e (Switch Transformer) with
+// respect to the softmax router's weights W (n_experts x dim, row-major): f_e is the fraction
+// of the batch's slots routed to e (held fixed), P_e the batch mean of softmax(W x)_e.
+// Computed on the whole batch, which every rank holds, one run.block_size block at a time
+// in block order: the same bits on every rank and at any rank count.
+std::vector<double> balance_gradient(std::span<const double> router, const RowMatrix& inputs,
+                                     const std::vector<double>& load, double alpha,
+                                     Eigen::Index block) {
+    const auto n_exp = static_cast<Eigen::Index>(load.size());
+    const Eigen::Index dim = inputs.cols(), batch = inputs.rows();
+    const Eigen::Map<const RowMatrix> weights(router.data(), n_exp, dim);
+    double slots = 0;
+    for (double l : load)
+        slots += l;
+    RowMatrix gradient = RowMatrix::Zero(n_exp, dim);
+    if (slots <= 0 || alpha == 0)
+        return {gradient.data(), gradient.data() + gradient.size()};
+    const double scale = alpha * static_cast<double>(n_exp) / static_cast<double>(batch);
+    RowMatrix logits, dlogits;
+    for (Eigen::Index first = 0; first < batch; first += block) {
+        const Eigen::Index rows = std::min(block, batch - first);
+        logits.noalias() = inputs.middleRows(first, rows) * weights.transpose();
+        dlogits.resize(rows, n_exp);
+        for (Eigen::Index b = 0; b < rows; ++b) {
+            auto p = logits.row(b);
+            const double top = p.maxCoeff();
+            double sum = 0;
+            for (Eigen::Index e = 0; e < n_exp; ++e) {
+                p(e) = std::exp(p(e) - top);
+                sum += p(e);
+            }
+            p /= sum;
+            // d/dlogit_j sum_e f_e p_e = p_j (f_j - sum_e f_e p_e).
+            double mean_f = 0;
+            for (Eigen::Index e = 0; e < n_exp; ++e)
+                mean_f += load[static_cast<std::size_t>(e)] / slots * p(e);
+            for (Eigen::Index j = 0; j < n_exp; ++j)
+                dlogits(b, j) = scale * p(j) * (load[static_cast<std::size_t>(j)] / slots - mean_f);
+        }
+        gradient.noalias() += dlogits.transpose() * inputs.middleRows(first, rows);
+    }
+    return {gradient.data(), gradient.data() + gradient.size()};
+}
+
 model::ClusteredSingleIndexSpec data_spec(const core::Config& cfg) {
     return {.dim = static_cast<Eigen::Index>(cfg.integer("sgd.dim")),
             .clusters = static_cast<int>(cfg.integer("sgd.clusters")),
@@ -79,7 +123,7 @@ public:
     void declare(core::Schema& schema) const override {
         schema.integer("sgd.dim", 64, 2, 1 << 20, "input dimension d")
             .integer("sgd.clusters", 2, 1, 1 << 10, "number of clusters C")
-            .real("sgd.rho", 2.0, 0.0, 1e6, "norm of each cluster mean rho v_c")
+            .real("sgd.rho", 3.0, 0.0, 1e6, "norm of each cluster mean rho v_c")
             .real_array("sgd.link_coefficients", {0.0, 1.0, 0.0, -1.0}, -1e6, 1e6, 1,
                         "a_{c,k} for k = 1..K, cluster after cluster (C*K values): "
                         "f_c = sum_k a_{c,k} He_k/sqrt(k!)")
@@ -88,18 +132,23 @@ public:
             .real("sgd.label_noise", 0.0, 0.0, 1e6, "standard deviation of label noise")
             .integer("sgd.batch", 64, 1, 1 << 24, "fresh samples per step (both models)")
             .integer("sgd.test_samples", 2048, 1, 1 << 24, "fixed test set size")
-            .string("sgd.activation", "relu", model::activation_names(),
-                    "activation of experts and vanilla neurons")
-            .integer("sgd.experts", 2, 1, 1 << 20, "number of experts C'")
+            .string("sgd.activation", "he2", model::activation_names(),
+                    "activation of experts and vanilla neurons (he2 matches the default He_2 "
+                    "links; with it the vanilla network gets no correlational signal at all)")
+            .integer("sgd.experts", 4, 1, 1 << 20, "number of experts C'")
             .integer("sgd.expert_hidden", 2, 1, 1 << 20, "hidden neurons per expert")
             .integer("sgd.expert_block", 1, 1, 1 << 20,
                      "experts per partition block (results independent of the rank count)")
             .integer("sgd.top_k", 1, 1, 1 << 20, "experts per sample (softmax top-k router)")
             .integer("sgd.vanilla_width", 4, 1, std::int64_t(1) << 30,
                      "neurons m of the vanilla network")
-            .real("sgd.lr_experts", 0.2, 0.0, 1e6, "learning rate of expert weights")
+            .real("sgd.lr_experts", 0.1, 0.0, 1e6, "learning rate of expert weights")
             .real("sgd.lr_router", 0.5, 0.0, 1e6, "learning rate of the router")
-            .real("sgd.lr_vanilla", 0.2, 0.0, 1e6, "learning rate of the vanilla network")
+            .real("sgd.router_balance", 0.1, 0.0, 1e6,
+                  "weight alpha of the load-balancing loss alpha * C' * sum_e f_e P_e added to "
+                  "the router's (Switch Transformer; f_e: fraction of the batch routed to e, "
+                  "P_e: mean router probability of e); 0 disables")
+            .real("sgd.lr_vanilla", 0.1, 0.0, 1e6, "learning rate of the vanilla network")
             .boolean("sgd.normalize", true,
                      "project first-layer directions back to the unit sphere after each step")
             .real("sgd.init_output_sd", 1.0, 0.0, 1e6, "initial second-layer weights ~ N(0, sd^2)")
@@ -228,6 +277,7 @@ public:
         const double lr_experts = cfg.real("sgd.lr_experts");
         const double lr_router = cfg.real("sgd.lr_router");
         const double lr_vanilla = cfg.real("sgd.lr_vanilla");
+        const double router_balance = cfg.real("sgd.router_balance");
 
         const par::BlockPartition batch_samples(batch, block, comm.size());
         const auto n_test = static_cast<std::uint64_t>(cfg.integer("sgd.test_samples"));
@@ -403,8 +453,11 @@ public:
             moe.expert_weights() -= lr_experts * moe.expert_weight_gradient();
             moe.expert_output_weights() -= lr_experts * moe.expert_output_weight_gradient();
             auto router = moe.router().parameters();
+            const std::vector<double> balance =
+                balance_gradient(router, batch_inputs, moe.expert_load(), router_balance,
+                                 static_cast<Eigen::Index>(block));
             for (std::size_t p = 0; p < router.size(); ++p)
-                router[p] -= lr_router * moe.router_gradient()[p];
+                router[p] -= lr_router * (moe.router_gradient()[p] + balance[p]);
             // Vanilla network on the same samples.
             const auto start = Clock::now();
             const Eigen::VectorXd vanilla_residual = vanilla.predict(batch_inputs) - batch_labels;
