@@ -3,9 +3,10 @@
 recovery vs d on log-log axes.
 
 Usage: /usr/bin/python3 python/plot_sgd.py RUN.h5 [RUN2.h5 ...] [-o PREFIX]
-Writes PREFIX-overlap.png (one panel per run) and PREFIX-recovery.png (runs grouped by
-sgd.dim; a cluster never recovered is drawn as an open marker at the run's last step, a
-lower bound).
+Writes PREFIX-overlap.png (one panel per d, its first run) and PREFIX-recovery.png (runs grouped by
+sgd.dim, e.g. several seeds per d: the steps until every cluster is recovered, per run and
+their median per d; a run in which some cluster is never recovered counts at its last step,
+a lower bound, drawn open), and prints the medians and the fitted log-log slopes.
 """
 import argparse
 import re
@@ -43,6 +44,11 @@ def load(path):
 
 
 def plot_overlaps(runs, output):
+    # One panel per d: the first run given at that d.
+    firsts = {}
+    for run in runs:
+        firsts.setdefault(run["dim"], run)
+    runs = list(firsts.values())
     fig, axes = plt.subplots(1, len(runs), figsize=(4.5 * len(runs), 3.5), squeeze=False)
     for ax, run in zip(axes[0], runs):
         for c in range(run["moe"].shape[1]):
@@ -59,23 +65,68 @@ def plot_overlaps(runs, output):
     fig.savefig(output, dpi=120)
 
 
+def recovery_table(runs):
+    """Per model and d: the steps until every cluster is recovered in each run (the run's last
+    step if some cluster never is, a lower bound), their median over the runs (seeds) at that
+    d, and whether that median is a lower bound."""
+    dims = sorted({r["dim"] for r in runs})
+    table = {}
+    for m, model in enumerate(("MoE", "vanilla")):
+        rows = []
+        for d in dims:
+            steps, censored = [], []
+            for r in (r for r in runs if r["dim"] == d):
+                rec = r["recovery"][m]
+                done = bool(np.all(rec >= 0))
+                steps.append(float(rec.max()) if done else float(r["step"][-1]))
+                censored.append(not done)
+            order = np.argsort(steps, kind="stable")
+            mid = order[(len(order) - 1) // 2]  # lower median: one of the runs
+            rows.append({"dim": d, "steps": steps, "censored": censored,
+                         "median": steps[mid], "lower_bound": censored[mid]})
+        table[model] = rows
+    return table
+
+
+def fitted_slope(rows):
+    """Least-squares slope of log(median steps) against log d over the d whose median is not
+    a lower bound (None with fewer than two)."""
+    points = [(r["dim"], r["median"]) for r in rows if not r["lower_bound"] and r["median"] > 0]
+    if len(points) < 2:
+        return None
+    x, y = np.log([p[0] for p in points]), np.log([p[1] for p in points])
+    return float(np.polyfit(x, y, 1)[0])
+
+
 def plot_recovery(runs, output):
+    """Steps until every cluster is recovered vs d on log-log axes: one small marker per run,
+    a large one for the median over runs at each d (open: a lower bound, some cluster not
+    recovered within the run), with the fitted slope in the legend."""
+    table = recovery_table(runs)
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    runs = sorted(runs, key=lambda r: r["dim"])
-    dims = np.array([r["dim"] for r in runs])
     for m, (model, marker) in enumerate((("MoE", "o"), ("vanilla", "s"))):
-        n_clusters = runs[0]["recovery"].shape[1]
-        for c in range(n_clusters):
-            steps = np.array([r["recovery"][m, c] for r in runs], dtype=float)
-            last = np.array([r["step"][-1] for r in runs], dtype=float)
-            found = steps >= 0
-            color = f"C{m * n_clusters + c}"
-            ax.loglog(dims[found], steps[found], marker=marker, color=color,
-                      label=f"{model}, cluster {c}")
-            ax.loglog(dims[~found], last[~found], marker=marker, color=color,
-                      linestyle="none", markerfacecolor="none")
+        rows, color = table[model], f"C{m}"
+        slope = fitted_slope(rows)
+        label = model + (f" (slope {slope:.2f})" if slope is not None else " (not recovered)")
+        for r in rows:
+            for steps, censored in zip(r["steps"], r["censored"]):
+                ax.loglog([r["dim"]], [steps], marker=marker, color=color, markersize=3,
+                          alpha=0.5, markerfacecolor="none" if censored else color,
+                          linestyle="none")
+        dims = np.array([r["dim"] for r in rows])
+        medians = np.array([r["median"] for r in rows])
+        bound = np.array([r["lower_bound"] for r in rows])
+        ax.loglog(dims, medians, color=color, linewidth=0.8)
+        ax.loglog(dims[~bound], medians[~bound], marker=marker, color=color, linestyle="none",
+                  label=label)
+        ax.loglog(dims[bound], medians[bound], marker=marker, color=color, linestyle="none",
+                  markerfacecolor="none", label=f"{model}, lower bound" if bound.any() else None)
+        print(f"{model}: median steps until every cluster is recovered, per d: " +
+              ", ".join(f"d={r['dim']}: {'>=' if r['lower_bound'] else ''}{r['median']:.0f}"
+                        f" (runs {[int(s) for s in r['steps']]})" for r in rows) +
+              (f"; log-log slope {slope:.2f}" if slope is not None else ""))
     ax.set_xlabel("d")
-    ax.set_ylabel("steps to recovery")
+    ax.set_ylabel("steps until all clusters recovered")
     ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(output, dpi=120)
