@@ -107,7 +107,9 @@ def plot_recovery(runs, output):
     for m, (model, marker) in enumerate((("MoE", "o"), ("vanilla", "s"))):
         rows, color = table[model], f"C{m}"
         slope = fitted_slope(rows)
-        label = model + (f" (slope {slope:.2f})" if slope is not None else " (not recovered)")
+        fitted = [r["dim"] for r in rows if not r["lower_bound"]]
+        label = model + (f" (slope {slope:.2f}, d = {fitted[0]}-{fitted[-1]})"
+                         if slope is not None else "")
         for r in rows:
             for steps, censored in zip(r["steps"], r["censored"]):
                 ax.loglog([r["dim"]], [steps], marker=marker, color=color, markersize=3,
@@ -118,13 +120,16 @@ def plot_recovery(runs, output):
         bound = np.array([r["lower_bound"] for r in rows])
         ax.loglog(dims, medians, color=color, linewidth=0.8)
         ax.loglog(dims[~bound], medians[~bound], marker=marker, color=color, linestyle="none",
-                  label=label)
+                  label=label if (~bound).any() else None)
         ax.loglog(dims[bound], medians[bound], marker=marker, color=color, linestyle="none",
                   markerfacecolor="none", label=f"{model}, lower bound" if bound.any() else None)
         print(f"{model}: median steps until every cluster is recovered, per d: " +
               ", ".join(f"d={r['dim']}: {'>=' if r['lower_bound'] else ''}{r['median']:.0f}"
                         f" (runs {[int(s) for s in r['steps']]})" for r in rows) +
               (f"; log-log slope {slope:.2f}" if slope is not None else ""))
+    dims = sorted({r["dim"] for r in runs})
+    ax.set_xticks(dims, [str(d) for d in dims])
+    ax.minorticks_off()
     ax.set_xlabel("d")
     ax.set_ylabel("steps until all clusters recovered")
     ax.legend(fontsize="small")
