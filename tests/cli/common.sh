@@ -21,6 +21,13 @@ expect_exit() {
     shift 2
     local got=0
     "$@" >"$log" 2>&1 || got=$?
+    # Open MPI 4.1's PMIx client can fail inside MPI_Init on an overloaded machine (seen once
+    # with five sessions sharing two cores). That is the launcher, not moesim: retry once.
+    if grep -q "OPAL ERROR: Unreachable in file ext3x_client.c" "$log"; then
+        echo "note: MPI_Init failed in Open MPI's PMIx client; retrying once: $*" >&2
+        got=0
+        "$@" >"$log" 2>&1 || got=$?
+    fi
     if [ "$got" -ne "$want" ]; then
         echo "--- output of: $*" >&2
         cat "$log" >&2
