@@ -99,6 +99,29 @@ inline GemmResult gemm_square(Eigen::Index n, double min_seconds) {
     return {"square", n, n, n, s};
 }
 
+/// The forward product of a block: A (m x k, row-major) times B (n x k, row-major)
+/// transposed, as the models form (inputs) x (a block's or an expert's weights)^T.
+inline GemmResult gemm_a_bt(std::string name, Eigen::Index m, Eigen::Index k, Eigen::Index n,
+                            double min_seconds) {
+    using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const RowMatrix a = RowMatrix::Random(m, k), b = RowMatrix::Random(n, k);
+    Eigen::MatrixXd c(m, n);
+    const double s = time_local([&] { c.noalias() = a * b.transpose(); }, min_seconds);
+    return {std::move(name), m, k, n, s};
+}
+
+/// The weight-gradient product: A (k x m, column-major) transposed times B (k x n,
+/// row-major), scaled by `alpha`, as the models form (pre-activation gradients)^T (inputs).
+inline GemmResult gemm_at_b(std::string name, Eigen::Index m, Eigen::Index k, Eigen::Index n,
+                            double alpha, double min_seconds) {
+    using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Eigen::MatrixXd a = Eigen::MatrixXd::Random(k, m);
+    const RowMatrix b = RowMatrix::Random(k, n);
+    RowMatrix c(m, n);
+    const double s = time_local([&] { c.noalias() = alpha * (a.transpose() * b); }, min_seconds);
+    return {std::move(name), m, k, n, s};
+}
+
 /// Build facts every benchmark records next to its numbers.
 inline std::string build_json(const boost::mpi::communicator& comm) {
     return fmt::format("{{\"compiler\": {}, \"flags\": {}, \"git_commit\": {}, \"eigen\": "

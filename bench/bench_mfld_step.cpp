@@ -45,29 +45,6 @@ std::vector<Size> parse_sizes(const std::string& text) {
     return sizes;
 }
 
-// The forward product of one partition block, with the operand types predict() uses:
-// inputs (B x d, row-major) times the block's particles (block x d, row-major) transposed.
-bench::GemmResult gemm_forward(Eigen::Index batch, Eigen::Index dim, Eigen::Index block,
-                               double min_seconds) {
-    const RowMatrix inputs = RowMatrix::Random(batch, dim), theta = RowMatrix::Random(block, dim);
-    Eigen::MatrixXd pre(batch, block);
-    const double s =
-        bench::time_local([&] { pre.noalias() = inputs * theta.transpose(); }, min_seconds);
-    return {"forward_block", batch, dim, block, s};
-}
-
-// The gradient product of one block as data_gradient() does it: (B x block)^T (B x d).
-bench::GemmResult gemm_gradient(Eigen::Index batch, Eigen::Index dim, Eigen::Index block,
-                                double min_seconds) {
-    const Eigen::MatrixXd weighted = Eigen::MatrixXd::Random(batch, block);
-    const RowMatrix inputs = RowMatrix::Random(batch, dim);
-    RowMatrix gradient(block, dim);
-    const double s = bench::time_local(
-        [&] { gradient.noalias() = (1.0 / double(batch)) * (weighted.transpose() * inputs); },
-        min_seconds);
-    return {"gradient_block", block, batch, dim, s};
-}
-
 // Nanoseconds per element of the forward pass's activation: scalar std::tanh (what
 // activate_with_derivative does), and for comparison a vectorised Eigen expression
 // tanh(z) = 1 - 2 / (exp(2z) + 1) (Eigen 3.4 has packet exp for double but not tanh).
@@ -149,8 +126,12 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
         for (Eigen::Index n : {256, 512, 1024})
             gemms.push_back(bench::gemm_square(n, gemm_seconds));
         for (const Size& s : sizes) {
-            gemms.push_back(gemm_forward(s.batch, s.dim, Eigen::Index(block), gemm_seconds));
-            gemms.push_back(gemm_gradient(s.batch, s.dim, Eigen::Index(block), gemm_seconds));
+            // predict(): inputs (B x d) times a block's particles transposed.
+            gemms.push_back(bench::gemm_a_bt("forward_block", s.batch, s.dim, Eigen::Index(block),
+                                             gemm_seconds));
+            // data_gradient(): (B x block)^T (B x d) / B.
+            gemms.push_back(bench::gemm_at_b("gradient_block", Eigen::Index(block), s.batch, s.dim,
+                                             1.0 / double(s.batch), gemm_seconds));
         }
     }
     double best = 0;

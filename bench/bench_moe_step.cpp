@@ -50,28 +50,6 @@ std::vector<Size> parse_sizes(const std::string& text) {
     return sizes;
 }
 
-// One expert's forward product as MoeLayer does it: its batch (n_e x d, row-major) times its
-// first-layer weights (hidden x d, row-major) transposed.
-bench::GemmResult gemm_expert(Eigen::Index rows, Eigen::Index dim, Eigen::Index hidden,
-                              double min_seconds) {
-    const RowMatrix inputs = RowMatrix::Random(rows, dim), weights = RowMatrix::Random(hidden, dim);
-    Eigen::MatrixXd pre(rows, hidden);
-    const double s =
-        bench::time_local([&] { pre.noalias() = inputs * weights.transpose(); }, min_seconds);
-    return {"expert_forward", rows, dim, hidden, s};
-}
-
-// The expert weight gradient as MoeLayer::backward does it: (n_e x hidden)^T (n_e x d).
-bench::GemmResult gemm_expert_gradient(Eigen::Index rows, Eigen::Index dim, Eigen::Index hidden,
-                                       double min_seconds) {
-    const Eigen::MatrixXd pre_gradient = Eigen::MatrixXd::Random(rows, hidden);
-    const RowMatrix inputs = RowMatrix::Random(rows, dim);
-    RowMatrix gradient(hidden, dim);
-    const double s = bench::time_local(
-        [&] { gradient.noalias() = pre_gradient.transpose() * inputs; }, min_seconds);
-    return {"expert_weight_gradient", hidden, rows, dim, s};
-}
-
 double max_over_ranks(const boost::mpi::communicator& comm, double value) {
     return boost::mpi::all_reduce(comm, value, boost::mpi::maximum<double>());
 }
@@ -96,8 +74,12 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
             gemms.push_back(bench::gemm_square(n, gemm_seconds));
         for (const Size& s : sizes) {
             const Eigen::Index rows = s.batch * s.k / s.experts;
-            gemms.push_back(gemm_expert(rows, s.dim, s.hidden, gemm_seconds));
-            gemms.push_back(gemm_expert_gradient(rows, s.dim, s.hidden, gemm_seconds));
+            // MoeLayer: an expert's batch (n_e x d) times its weights (hidden x d) transposed.
+            gemms.push_back(
+                bench::gemm_a_bt("expert_forward", rows, s.dim, s.hidden, gemm_seconds));
+            // MoeLayer::backward: (n_e x hidden)^T (n_e x d).
+            gemms.push_back(bench::gemm_at_b("expert_weight_gradient", s.hidden, rows, s.dim, 1.0,
+                                             gemm_seconds));
         }
     }
     comm.barrier();
