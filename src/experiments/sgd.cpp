@@ -16,6 +16,7 @@
 #include "moesim/model/moe_layer.hpp"
 #include "moesim/model/two_layer_network.hpp"
 #include "moesim/par/all_gather_rows.hpp"
+#include "moesim/par/communicator.hpp"
 #include "moesim/par/deterministic_sum.hpp"
 
 #include <fmt/format.h>
@@ -23,7 +24,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <span>
+#include <utility>
 
 namespace moesim::experiments {
 
@@ -46,6 +50,30 @@ std::vector<double> best_overlaps(const RowMatrix& weights, Eigen::Index first, 
                          std::abs(weights.row(j).dot(directions.row(c))) / norm);
     }
     return best;
+}
+
+// NaN or Inf in any named quantity on any rank is the same NumericalError on every rank,
+// naming the first bad quantity this rank saw (one Allreduce per step).
+void check_finite(
+    const boost::mpi::communicator& comm, std::uint64_t step,
+    std::initializer_list<std::pair<const char*, std::span<const double>>> quantities) {
+    const char* bad_name = nullptr;
+    double bad_value = 0.0;
+    for (const auto& [name, values] : quantities) {
+        for (double v : values)
+            if (!std::isfinite(v)) {
+                bad_name = name;
+                bad_value = v;
+                break;
+            }
+        if (bad_name != nullptr)
+            break;
+    }
+    par::throw_if_any(comm, bad_name != nullptr, [&] {
+        return core::NumericalError(
+            bad_name ? bad_name : "a parameter on another rank", static_cast<long long>(step),
+            bad_name ? bad_value : std::numeric_limits<double>::quiet_NaN());
+    });
 }
 
 void normalize_rows(RowMatrix& weights) {
@@ -464,6 +492,22 @@ public:
             vanilla.backward(batch_inputs, vanilla_residual / static_cast<double>(batch));
             vanilla.weights() -= lr_vanilla * vanilla.weight_gradient();
             vanilla.output_weights() -= lr_vanilla * vanilla.output_weight_gradient();
+            // Before renormalising, which would turn an overflowed row into zeros or NaN.
+            check_finite(ctx.comm, step,
+                         {{"MoE residual", {residual.data(), std::size_t(residual.size())}},
+                          {"expert weights",
+                           {moe.expert_weights().data(), std::size_t(moe.expert_weights().size())}},
+                          {"expert output weights",
+                           {moe.expert_output_weights().data(),
+                            std::size_t(moe.expert_output_weights().size())}},
+                          {"router weights", moe.router().parameters()},
+                          {"vanilla residual",
+                           {vanilla_residual.data(), std::size_t(vanilla_residual.size())}},
+                          {"vanilla weights",
+                           {vanilla.weights().data(), std::size_t(vanilla.weights().size())}},
+                          {"vanilla output weights",
+                           {vanilla.output_weights().data(),
+                            std::size_t(vanilla.output_weights().size())}}});
             if (normalize) {
                 normalize_rows(moe.expert_weights());
                 normalize_rows(vanilla.weights());
