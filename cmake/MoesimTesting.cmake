@@ -58,3 +58,19 @@ function(moesim_add_cli_test name)
     ENVIRONMENT "${MOESIM_MPI_TEST_ENV};MOESIM=$<TARGET_FILE:moesim>;MPIEXEC=${MPIEXEC_EXECUTABLE};MOESIM_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
     TIMEOUT ${T_TIMEOUT} LABELS "cli;${T_LABELS}")
 endfunction()
+
+# moesim_add_cli_rank_sweep(run.mfld_default RUN_SCRIPT a.sh
+#                           COMPARE run.mfld_bitwise_1_to_4_ranks COMPARE_SCRIPT b.sh):
+# RUN_SCRIPT NP DIR at every rank count (cli.<name>.np<N>, a fixture writing into one shared
+# DIR), then COMPARE_SCRIPT DIR once all of them ran (cli.<COMPARE>).
+function(moesim_add_cli_rank_sweep name)
+  cmake_parse_arguments(T "" "RUN_SCRIPT;COMPARE;COMPARE_SCRIPT" "" ${ARGN})
+  string(REPLACE "." "_" fixture "${name}")
+  set(dir "${CMAKE_CURRENT_BINARY_DIR}/rundir/${fixture}")
+  foreach(np IN LISTS MOESIM_TEST_RANKS)
+    moesim_add_cli_test(${name}.np${np} SCRIPT ${T_RUN_SCRIPT} ARGS ${np} "${dir}" LABELS "np${np}")
+    set_tests_properties(cli.${name}.np${np} PROPERTIES FIXTURES_SETUP ${fixture} PROCESSORS ${np})
+  endforeach()
+  moesim_add_cli_test(${T_COMPARE} SCRIPT ${T_COMPARE_SCRIPT} ARGS "${dir}")
+  set_tests_properties(cli.${T_COMPARE} PROPERTIES FIXTURES_REQUIRED ${fixture})
+endfunction()
