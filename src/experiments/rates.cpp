@@ -1,19 +1,18 @@
 // rates: convergence rates of maximum-likelihood MoE estimators (MODELS.md section 1). For
 // each n of a grid and each replicate, a fresh sample is drawn and fitted by EM; Voronoi and
 // per-parameter losses are recorded and the rate of each is the log-log slope of its mean
-// over replicates, with a bootstrap interval. The (n, replicate) fits are independent jobs
+// over replicates, with a bootstrap interval. What is fitted and how comes from a family
+// (rates_family.hpp) chosen by rates.gate. The (n, replicate) fits are independent jobs
 // spread over ranks by cost; every job's data and init depend only on (seed, job id), and
 // results are gathered by job id, so /estimates is identical for any rank count.
 
 #include "experiments/experiment.hpp"
+#include "experiments/rates_family.hpp"
 
 #include "moesim/core/error.hpp"
 #include "moesim/core/progress.hpp"
-#include "moesim/fit/em.hpp"
 #include "moesim/fit/rate_estimate.hpp"
-#include "moesim/fit/voronoi_loss.hpp"
 #include "moesim/io/table.hpp"
-#include "moesim/model/gaussian_moe.hpp"
 #include "moesim/par/communicator.hpp"
 #include "moesim/par/gather_by_id.hpp"
 #include "moesim/par/job_schedule.hpp"
@@ -28,42 +27,12 @@ namespace moesim::experiments {
 
 namespace {
 
-// One gathered record per job: fit diagnostics, then the losses of voronoi_loss_names().
+// One gathered record per job: fit diagnostics, then the family's losses.
 constexpr std::size_t record_iterations = 0;
 constexpr std::size_t record_objective = 1;
 constexpr std::size_t record_converged = 2;
 constexpr std::size_t record_restart = 3;
 constexpr std::size_t record_losses = 4;
-
-// The [rates] parameter blocks: name, length in units of k_true (x d for slopes).
-model::MoeParams true_params(const core::Config& cfg, Eigen::Index k, Eigen::Index d) {
-    model::MoeParams p = model::MoeParams::zeros(k, d);
-    auto read = [&](const char* key, Eigen::Index per_expert) {
-        const auto& values = cfg.real_array(key);
-        if (static_cast<Eigen::Index>(values.size()) != k * per_expert)
-            throw core::ConfigError(
-                {cfg.origin(key)}, key,
-                fmt::format("has {} values, expected {} (k_true = {}{})", values.size(),
-                            k * per_expert, k,
-                            per_expert > 1 ? fmt::format(" times dim = {}", d) : ""));
-        return values;
-    };
-    const auto gate_slope = read("rates.gate_slope", d);
-    const auto gate_bias = read("rates.gate_bias", 1);
-    const auto expert_slope = read("rates.expert_slope", d);
-    const auto expert_bias = read("rates.expert_bias", 1);
-    const auto variance = read("rates.variance", 1);
-    for (Eigen::Index i = 0; i < k; ++i) {
-        for (Eigen::Index c = 0; c < d; ++c) {
-            p.gate_slope(i, c) = gate_slope[static_cast<std::size_t>(i * d + c)];
-            p.expert_slope(i, c) = expert_slope[static_cast<std::size_t>(i * d + c)];
-        }
-        p.gate_bias(i) = gate_bias[static_cast<std::size_t>(i)];
-        p.expert_bias(i) = expert_bias[static_cast<std::size_t>(i)];
-        p.variance(i) = variance[static_cast<std::size_t>(i)];
-    }
-    return p;
-}
 
 class Rates final : public Experiment {
 public:
@@ -78,10 +47,8 @@ public:
     void declare(core::Schema& schema) const override {
         constexpr double big = 1e12;
         schema
-            .string("rates.gate", "softmax", model::gate_names(),
+            .string("rates.gate", "softmax", rates::gate_names(),
                     "gating function of the true and the fitted model")
-            .integer("rates.top_k", 2, 1, 1 << 10,
-                     "K of the topk gate: softmax over the K largest logits (K >= k is softmax)")
             .integer("rates.dim", 1, 1, 1 << 16, "input dimension d")
             .integer("rates.k_true", 2, 1, 1 << 10, "experts of the true model k*")
             .integer("rates.k_fit", 2, 1, 1 << 10,
@@ -98,30 +65,23 @@ public:
                            "sample sizes (at least two, distinct)")
             .integer("rates.replicates", 8, 1, 1 << 20, "fresh samples fitted per n")
             .real("rates.tolerance", 1e-8, 0.0, 1.0,
-                  "EM stops when |delta loglik| <= tolerance * max(1, |loglik|)")
-            .integer("rates.max_iterations", 1000, 1, 1 << 30, "EM iteration cap per restart")
-            .integer("rates.restarts", 1, 1, 1 << 16, "EM inits per fit; the best likelihood wins")
+                  "fits stop when |delta objective| <= tolerance * max(1, |objective|)")
+            .integer("rates.max_iterations", 1000, 1, 1 << 30, "iteration cap per restart")
+            .integer("rates.restarts", 1, 1, 1 << 16, "inits per fit; the best objective wins")
             .string("rates.init", "near_truth", fit::em_init_names(),
-                    "EM init: near the truth with noise, or k-means++ on (x, y)")
+                    "init: near the truth with noise, or k-means++ on (x, y)")
             .real("rates.init_noise", 0.5, 0.0, big, "near_truth init noise sd = c * n^-alpha: c")
             .real("rates.init_noise_exponent", 0.0, 0.0, 10.0,
                   "near_truth init noise sd = c * n^-alpha: alpha")
-            .integer("rates.gate_newton_steps", 3, 1, 1000, "Newton steps of the gate per M-step")
-            .real("rates.voronoi_exponent", 2.0, 1.0, 64.0,
-                  "Voronoi loss exponent r for cells with more than one fitted expert")
-            .string("rates.gauge", "last_cell", fit::gate_gauge_names(),
-                    "gate translation fixed before comparing (see fit/voronoi_loss.hpp)")
             .integer("rates.bootstrap", 1000, 1, 1 << 24, "bootstrap resamples for the intervals")
             .real("rates.ci_level", 0.95, 0.01, 0.999, "confidence level of the intervals");
+        for (const auto& family : rates::families())
+            family.declare(schema);
     }
 
     std::vector<KeyFigure> run(Context& ctx) override {
         const core::Config& cfg = ctx.config;
-        const auto d = static_cast<Eigen::Index>(cfg.integer("rates.dim"));
-        const auto k_true = static_cast<Eigen::Index>(cfg.integer("rates.k_true"));
-        const auto k_fit = static_cast<Eigen::Index>(cfg.integer("rates.k_fit"));
-        const model::MoeParams truth = true_params(cfg, k_true, d);
-        const auto gate = model::make_gate(cfg.string("rates.gate"), cfg.integer("rates.top_k"));
+        const auto family = rates::family_of(cfg.string("rates.gate")).make(cfg);
         const auto& n_grid = cfg.integer_array("rates.n");
         const auto replicates = static_cast<std::uint64_t>(cfg.integer("rates.replicates"));
         const std::uint64_t n_jobs = n_grid.size() * replicates;
@@ -137,23 +97,13 @@ public:
             throw core::ConfigError({cfg.origin("rates.n")}, "rates.n",
                                     "must be strictly increasing");
 
-        fit::EmSettings em;
-        em.tolerance = cfg.real("rates.tolerance");
-        em.max_iterations = cfg.integer("rates.max_iterations");
-        em.restarts = cfg.integer("rates.restarts");
-        em.init = fit::parse_em_init(cfg.string("rates.init"));
-        em.init_noise = cfg.real("rates.init_noise");
-        em.init_noise_exponent = cfg.real("rates.init_noise_exponent");
-        em.gate_newton_steps = cfg.integer("rates.gate_newton_steps");
-        const fit::VoronoiSettings voronoi{cfg.real("rates.voronoi_exponent"),
-                                           fit::parse_gate_gauge(cfg.string("rates.gauge"))};
-        const auto loss_names = fit::voronoi_loss_names();
+        const auto loss_names = family->loss_names();
         const std::size_t width = record_losses + loss_names.size();
 
-        // Job id = n index * replicates + replicate; a fit costs about O(n) per iteration.
+        // Job id = n index * replicates + replicate.
         std::vector<double> costs(n_jobs);
         for (std::uint64_t job = 0; job < n_jobs; ++job)
-            costs[job] = n_values[job / replicates];
+            costs[job] = family->cost(static_cast<Eigen::Index>(n_grid[job / replicates]));
         const auto schedule = par::schedule_by_cost(costs, ctx.comm.size());
         const auto my_jobs = par::jobs_of(schedule, ctx.comm.rank());
 
@@ -166,16 +116,15 @@ public:
         for (std::uint64_t job : my_jobs) {
             const auto n = static_cast<Eigen::Index>(n_grid[job / replicates]);
             try {
-                const auto sample =
-                    model::sample_moe(*gate, truth, ctx.seed, static_cast<std::uint32_t>(job), n,
-                                      cfg.real("rates.x_scale"));
-                const auto result =
-                    fit::fit_em(*gate, sample.x, sample.y, k_fit, em, {&truth, ctx.seed, job});
-                const auto loss = fit::as_array(fit::voronoi_loss(result.params, truth, voronoi));
+                const auto outcome =
+                    family->fit_job(ctx.seed, static_cast<std::uint32_t>(job), n);
+                if (outcome.losses.size() != loss_names.size())
+                    throw core::InternalError("rates family returned the wrong number of losses");
                 records.insert(records.end(),
-                               {static_cast<double>(result.iterations), result.log_likelihood,
-                                result.converged ? 1.0 : 0.0, static_cast<double>(result.restart)});
-                records.insert(records.end(), loss.begin(), loss.end());
+                               {static_cast<double>(outcome.iterations), outcome.objective,
+                                outcome.converged ? 1.0 : 0.0,
+                                static_cast<double>(outcome.restart)});
+                records.insert(records.end(), outcome.losses.begin(), outcome.losses.end());
             } catch (const core::NumericalError& error) {
                 failed = true;
                 failure = fmt::format("job {} (n = {}, replicate {}): {}", job, n, job % replicates,
@@ -183,7 +132,7 @@ public:
                 records.insert(records.end(), width, std::nan(""));
             }
             ++done;
-            progress.update(done, "voronoi loss", records[records.size() - width + record_losses]);
+            progress.update(done, loss_names.front(), records[records.size() - width + record_losses]);
         }
         progress.finish();
         // A failed fit on any rank fails the run on every rank, after all fits finished.
