@@ -2,9 +2,10 @@
 // each n of a grid and each replicate, a fresh sample is drawn and fitted by EM; Voronoi and
 // per-parameter losses are recorded and the rate of each is the log-log slope of its mean
 // over replicates, with a bootstrap interval. What is fitted and how comes from a family
-// (rates_family.hpp) chosen by rates.gate. The (n, replicate) fits are independent jobs
-// spread over ranks by cost; every job's data and init depend only on (seed, job id), and
-// results are gathered by job id, so /estimates is identical for any rank count.
+// (rates_family.hpp) chosen by rates.gate. The (n, replicate) fits are independent jobs,
+// taken longest-first by whichever rank is free; every job's data and init depend only on
+// (seed, job id), and results are gathered by job id, so /estimates is identical for any
+// rank count and schedule.
 
 #include "experiments/experiment.hpp"
 #include "experiments/rates_family.hpp"
@@ -15,6 +16,7 @@
 #include "moesim/io/table.hpp"
 #include "moesim/par/communicator.hpp"
 #include "moesim/par/gather_by_id.hpp"
+#include "moesim/par/job_queue.hpp"
 #include "moesim/par/job_schedule.hpp"
 
 #include <fmt/format.h>
@@ -22,6 +24,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 namespace moesim::experiments {
 
@@ -73,6 +76,9 @@ public:
             .real("rates.init_noise", 0.5, 0.0, big, "near_truth init noise sd = c * n^-alpha: c")
             .real("rates.init_noise_exponent", 0.0, 0.0, 10.0,
                   "near_truth init noise sd = c * n^-alpha: alpha")
+            .string("rates.schedule", "dynamic", {"dynamic", "static"},
+                    "how fits are spread over ranks: taken when a rank is free (dynamic) or "
+                    "fixed up front by cost (static); results are identical either way")
             .integer("rates.bootstrap", 1000, 1, 1 << 24, "bootstrap resamples for the intervals")
             .real("rates.ci_level", 0.95, 0.01, 0.999, "confidence level of the intervals");
         for (const auto& family : rates::families())
@@ -104,16 +110,34 @@ public:
         std::vector<double> costs(n_jobs);
         for (std::uint64_t job = 0; job < n_jobs; ++job)
             costs[job] = family->cost(static_cast<Eigen::Index>(n_grid[job / replicates]));
-        const auto schedule = par::schedule_by_cost(costs, ctx.comm.size());
-        const auto my_jobs = par::jobs_of(schedule, ctx.comm.rank());
+        // Static: a longest-first schedule by cost, fixed before any fit. Dynamic: ranks take
+        // the next job (same longest-first order) when free, absorbing uneven fit times.
+        const bool dynamic = cfg.string("rates.schedule") == "dynamic";
+        std::vector<std::uint64_t> static_jobs;
+        std::optional<par::JobQueue> queue;
+        if (dynamic)
+            queue.emplace(ctx.comm, par::order_by_decreasing_cost(costs));
+        else
+            static_jobs = par::jobs_of(par::schedule_by_cost(costs, ctx.comm.size()),
+                                       ctx.comm.rank());
+        std::size_t next_static = 0;
+        auto next_job = [&]() -> std::optional<std::uint64_t> {
+            if (queue)
+                return queue->next();
+            if (next_static < static_jobs.size())
+                return static_jobs[next_static++];
+            return std::nullopt;
+        };
 
+        std::vector<std::uint64_t> my_jobs;
         std::vector<double> records;
-        records.reserve(my_jobs.size() * width);
         bool failed = false;
         std::string failure;
-        core::Progress progress("rates", my_jobs.size());
-        std::uint64_t done = 0;
-        for (std::uint64_t job : my_jobs) {
+        // Dynamic runs show jobs taken by all ranks; static runs this rank's share.
+        core::Progress progress("rates", dynamic ? n_jobs : static_jobs.size());
+        while (const auto next = next_job()) {
+            const std::uint64_t job = *next;
+            my_jobs.push_back(job);
             const auto n = static_cast<Eigen::Index>(n_grid[job / replicates]);
             try {
                 const auto outcome =
@@ -131,9 +155,10 @@ public:
                                       error.what());
                 records.insert(records.end(), width, std::nan(""));
             }
-            ++done;
-            progress.update(done, loss_names.front(), records[records.size() - width + record_losses]);
+            progress.update(dynamic ? queue->taken() : my_jobs.size(), loss_names.front(),
+                            records[records.size() - width + record_losses]);
         }
+        queue.reset(); // collective: every rank has stopped taking jobs
         progress.finish();
         // A failed fit on any rank fails the run on every rank, after all fits finished.
         par::throw_if_any(ctx.comm, failed, [&] {

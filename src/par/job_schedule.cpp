@@ -7,14 +7,19 @@
 
 namespace moesim::par {
 
-std::vector<int> schedule_by_cost(std::span<const double> costs, int nranks) {
-    core::require(nranks > 0, "schedule_by_cost: nranks must be positive");
+std::vector<std::uint64_t> order_by_decreasing_cost(std::span<const double> costs) {
     for (double cost : costs)
-        core::require(cost >= 0.0, "schedule_by_cost: costs must be nonnegative numbers");
+        core::require(cost >= 0.0, "job costs must be nonnegative numbers");
     std::vector<std::uint64_t> order(costs.size());
     std::iota(order.begin(), order.end(), std::uint64_t{0});
     std::stable_sort(order.begin(), order.end(),
                      [&](std::uint64_t a, std::uint64_t b) { return costs[a] > costs[b]; });
+    return order;
+}
+
+std::vector<int> schedule_by_cost(std::span<const double> costs, int nranks) {
+    core::require(nranks > 0, "schedule_by_cost: nranks must be positive");
+    const auto order = order_by_decreasing_cost(costs);
     std::vector<double> load(static_cast<std::size_t>(nranks), 0.0);
     std::vector<int> owner(costs.size(), 0);
     for (std::uint64_t job : order) {

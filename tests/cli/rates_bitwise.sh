@@ -1,6 +1,7 @@
 # A small rates run (k-means++ inits, so EM also has to survive label switching) at 1, 2, 3
 # and 4 ranks: every run completes with finite slopes inside their intervals and all fits
-# converged, and /estimates is bitwise identical across rank counts (h5diff, no tolerance).
+# converged, and /estimates is bitwise identical across rank counts and schedules (h5diff,
+# no tolerance).
 source "$(dirname "$0")/common.sh"
 dir=$PWD
 cat >"$dir/rates-small.toml" <<'TOML'
@@ -56,6 +57,13 @@ for np in 2 3 4; do
         { cat "$dir/h5diff-$np.log"; fail "np1 and np$np differ in /estimates"; }
     echo "np1 == np$np: /estimates identical"
 done
+# The static schedule (fixed by cost up front) gives the same /estimates as the dynamic one.
+rm -f "$dir/rates-static.h5"
+expect_exit 0 "$dir/run-static.log" mpirun_moesim 3 run "$dir/rates-small.toml" --out "$dir/rates-static.h5" \
+    --set 'rates.schedule="static"'
+h5diff "$dir/rates-np1.h5" "$dir/rates-static.h5" /estimates /estimates >"$dir/h5diff-static.log" 2>&1 ||
+    { cat "$dir/h5diff-static.log"; fail "static and dynamic schedules differ in /estimates"; }
+echo "dynamic np1 == static np3: /estimates identical"
 # The plotting helper reads the run and writes its figure.
 py "$MOESIM_SOURCE_DIR/python/plot_rates.py" "$dir/rates-np1.h5" -o "$dir/rates.png" >"$dir/plot.log" 2>&1 ||
     { cat "$dir/plot.log"; fail "plot_rates.py failed"; }

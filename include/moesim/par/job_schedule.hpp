@@ -11,6 +11,11 @@
 
 namespace moesim::par {
 
+/// Job ids by decreasing cost, ties by lower id: the order of the static schedule, and the
+/// order a JobQueue hands jobs out in. Local and deterministic. Throws InternalError if a
+/// cost is negative or NaN.
+std::vector<std::uint64_t> order_by_decreasing_cost(std::span<const double> costs);
+
 /// The owner rank of each job: jobs in order of decreasing cost (ties by lower id) go to
 /// the rank with the least assigned cost so far (ties to the lower rank). Local and
 /// deterministic. Throws InternalError if nranks <= 0 or a cost is negative or NaN.
