@@ -1,8 +1,8 @@
 #include "moesim/fit/em.hpp"
 
+#include "fit/lbfgs_gate_step.hpp"
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
-#include "fit/lbfgs_gate_step.hpp"
 
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>

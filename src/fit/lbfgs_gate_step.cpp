@@ -22,10 +22,8 @@ GateOptimizer parse_gate_optimizer(std::string_view name) {
     throw core::InternalError(fmt::format("parse_gate_optimizer: unknown optimizer '{}'", name));
 }
 
-
-bool lbfgs_gate_step(const model::Gate& gate, const Eigen::MatrixXd& x,
-                     const Eigen::MatrixXd& resp, const EmSettings& settings,
-                     model::MoeParams& params) {
+bool lbfgs_gate_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::MatrixXd& resp,
+                     const EmSettings& settings, model::MoeParams& params) {
     const LbfgsSettings lbfgs{.max_iterations = settings.gate_lbfgs_iterations};
     if (const auto* tempered = dynamic_cast<const model::TemperedGate*>(&gate)) {
         model::MoeParams trial = params;
@@ -35,8 +33,7 @@ bool lbfgs_gate_step(const model::Gate& gate, const Eigen::MatrixXd& x,
             gradient = -q.gradient;
             return -q.value;
         };
-        unpack_tempered_gate(minimize_lbfgs(minus_q, pack_tempered_gate(params), lbfgs).x,
-                             params);
+        unpack_tempered_gate(minimize_lbfgs(minus_q, pack_tempered_gate(params), lbfgs).x, params);
         return true;
     }
     if (gate.full_support() && settings.gate_optimizer == GateOptimizer::lbfgs) {

@@ -12,8 +12,7 @@ namespace moesim::fit {
 /// If this gate's M-step is an L-BFGS one, runs settings.gate_lbfgs_iterations L-BFGS steps
 /// on -Q (each lowers -Q, so Q never decreases), updates params' gate and returns true;
 /// otherwise returns false and leaves params alone. Local.
-bool lbfgs_gate_step(const model::Gate& gate, const Eigen::MatrixXd& x,
-                     const Eigen::MatrixXd& resp, const EmSettings& settings,
-                     model::MoeParams& params);
+bool lbfgs_gate_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::MatrixXd& resp,
+                     const EmSettings& settings, model::MoeParams& params);
 
 } // namespace moesim::fit

@@ -30,8 +30,7 @@ void unpack_tempered_gate(const Eigen::VectorXd& packed, model::MoeParams& param
 }
 
 TemperedGateObjective tempered_gate_objective(const model::TemperedGate& gate,
-                                              const Eigen::MatrixXd& x,
-                                              const Eigen::MatrixXd& resp,
+                                              const Eigen::MatrixXd& x, const Eigen::MatrixXd& resp,
                                               const model::MoeParams& params) {
     const Eigen::Index d = x.cols(), k = params.experts();
     Eigen::MatrixXd score_derivative;

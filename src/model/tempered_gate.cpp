@@ -19,8 +19,7 @@ Eigen::MatrixXd TemperedGate::logits(const MoeParams& params, const Eigen::Matri
     return out;
 }
 
-Eigen::MatrixXd TemperedGate::log_weights(const MoeParams& params,
-                                          const Eigen::MatrixXd& x) const {
+Eigen::MatrixXd TemperedGate::log_weights(const MoeParams& params, const Eigen::MatrixXd& x) const {
     Eigen::MatrixXd out = logits(params, x);
     const Eigen::VectorXd max = out.rowwise().maxCoeff();
     out.colwise() -= max;

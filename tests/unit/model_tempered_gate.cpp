@@ -57,14 +57,15 @@ TEST_SUITE("model::tempered_gate") {
              {std::pair{moesim::model::Activation::tanh, +[](double z) { return std::tanh(z); }},
               std::pair{moesim::model::Activation::sigmoid,
                         +[](double z) { return 1.0 / (1.0 + std::exp(-z)); }},
-              std::pair{moesim::model::Activation::gelu,
-                        +[](double z) { return 0.5 * z * (1.0 + std::erf(z / std::sqrt(2.0))); }}}) {
+              std::pair{moesim::model::Activation::gelu, +[](double z) {
+                            return 0.5 * z * (1.0 + std::erf(z / std::sqrt(2.0)));
+                        }}}) {
             const Eigen::MatrixXd log_g = moesim::model::ActivationGate(act).log_weights(p, x);
             for (Eigen::Index m = 0; m < x.rows(); ++m) {
                 double logits[3], total = 0.0;
                 for (int i = 0; i < 3; ++i) {
-                    logits[i] = (sigma(p.gate_slope.row(i).dot(x.row(m))) + p.gate_bias(i)) /
-                                p.temperature;
+                    logits[i] =
+                        (sigma(p.gate_slope.row(i).dot(x.row(m))) + p.gate_bias(i)) / p.temperature;
                     total += std::exp(logits[i]);
                 }
                 for (int i = 0; i < 3; ++i)

@@ -49,7 +49,7 @@ struct EmSettings {
         3;                        ///< gate Newton steps per M-step (top-K: effort of the search)
     double variance_floor = 1e-8; ///< lower bound on fitted variances
     GateOptimizer gate_optimizer = GateOptimizer::newton; ///< softmax gate only
-    std::int64_t gate_lbfgs_iterations = 20; ///< L-BFGS steps of the gate per M-step
+    std::int64_t gate_lbfgs_iterations = 20;              ///< L-BFGS steps of the gate per M-step
 };
 
 /// Where an init's randomness comes from: Philox (seed, "rates.init") with counter (job id,

@@ -27,8 +27,7 @@ void unpack_tempered_gate(const Eigen::VectorXd& packed, model::MoeParams& param
 /// dQ/dbeta0_i = sum_n g_ni / tau, dQ/dbeta1_i = sum_n g_ni h'(beta1_i'x_n) x_n / tau,
 /// dQ/dlog tau = -sum_n sum_i g_ni z_ni. Local.
 TemperedGateObjective tempered_gate_objective(const model::TemperedGate& gate,
-                                              const Eigen::MatrixXd& x,
-                                              const Eigen::MatrixXd& resp,
+                                              const Eigen::MatrixXd& x, const Eigen::MatrixXd& resp,
                                               const model::MoeParams& params);
 
 } // namespace moesim::fit
