@@ -1,9 +1,16 @@
-// The rates family of Gaussian MoEs with softmax-type gates (softmax, top-K), fitted by EM
-// and scored by Voronoi and per-parameter losses (fit/em, fit/voronoi_loss).
+// The rates family of Gaussian MoEs with softmax-type gates (softmax, top-K, temperature,
+// activation), fitted by EM and scored by Voronoi and per-parameter losses (fit/em,
+// fit/voronoi_loss). The temperature and activation gates (model/tempered_gate.hpp) estimate
+// a shared temperature tau next to the gate parameters and add its error to their losses
+// (fit::tempered_losses).
 
 #include "experiments/rates_family.hpp"
 
+#include "moesim/core/error.hpp"
 #include "moesim/fit/voronoi_loss.hpp"
+#include "moesim/model/tempered_gate.hpp"
+
+#include <fmt/format.h>
 
 namespace moesim::experiments::rates {
 
@@ -16,21 +23,43 @@ public:
           k_fit_(static_cast<Eigen::Index>(cfg.integer("rates.k_fit"))),
           truth_(true_moe_params(cfg, static_cast<Eigen::Index>(cfg.integer("rates.k_true")),
                                  dim_)),
-          gate_(model::make_gate(cfg.string("rates.gate"), cfg.integer("rates.top_k"))),
+          gate_(model::make_gate(cfg.string("rates.gate"), cfg.integer("rates.top_k"),
+                                 cfg.string("rates.gate_activation"))),
+          tempered_(dynamic_cast<const model::TemperedGate*>(gate_.get()) != nullptr),
           em_(em_settings(cfg)), x_scale_(cfg.real("rates.x_scale")),
           voronoi_{cfg.real("rates.voronoi_exponent"),
                    fit::parse_gate_gauge(cfg.string("rates.gauge"))} {
         em_.gate_newton_steps = cfg.integer("rates.gate_newton_steps");
+        em_.gate_optimizer = fit::parse_gate_optimizer(cfg.string("rates.gate_optimizer"));
+        em_.gate_lbfgs_iterations = cfg.integer("rates.gate_lbfgs_iterations");
+        truth_.temperature = cfg.real("rates.temperature");
+        // The activation gate has no slope translation symmetry: fixing the last expert's
+        // gate at 0 restricts the model, so the truth must satisfy it too.
+        if (gate_->name() == "activation") {
+            const Eigen::Index last = truth_.experts() - 1;
+            if (!truth_.gate_slope.row(last).isZero(0.0))
+                throw core::ConfigError(
+                    {cfg.origin("rates.gate_slope")}, "rates.gate_slope",
+                    "the activation gate needs the last expert's gate slope to be 0 "
+                    "(the fit fixes it there)");
+            if (truth_.gate_bias(last) != 0.0)
+                throw core::ConfigError({cfg.origin("rates.gate_bias")}, "rates.gate_bias",
+                                        "the activation gate needs the last expert's gate bias "
+                                        "to be 0 (the fit fixes it there)");
+        }
     }
 
-    std::vector<std::string> loss_names() const override { return fit::voronoi_loss_names(); }
+    std::vector<std::string> loss_names() const override {
+        return tempered_ ? fit::tempered_loss_names() : fit::voronoi_loss_names();
+    }
 
     FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n) const override {
         const auto sample = model::sample_moe(*gate_, truth_, seed, job_id, n, x_scale_);
         const auto result = fit::fit_em(*gate_, sample.x, sample.y, k_fit_, em_,
                                         {&truth_, seed, job_id});
         return {result.iterations, result.log_likelihood, result.converged, result.restart,
-                fit::as_array(fit::voronoi_loss(result.params, truth_, voronoi_))};
+                tempered_ ? fit::tempered_losses(result.params, truth_, voronoi_)
+                          : fit::as_array(fit::voronoi_loss(result.params, truth_, voronoi_))};
     }
 
 private:
@@ -38,6 +67,7 @@ private:
     Eigen::Index k_fit_;
     model::MoeParams truth_;
     std::unique_ptr<model::Gate> gate_;
+    bool tempered_;
     fit::EmSettings em_;
     double x_scale_;
     fit::VoronoiSettings voronoi_;
@@ -48,6 +78,15 @@ void declare(core::Schema& schema) {
         .integer("rates.top_k", 2, 1, 1 << 10,
                  "K of the topk gate: softmax over the K largest logits (K >= k is softmax)")
         .integer("rates.gate_newton_steps", 3, 1, 1000, "Newton steps of the gate per M-step")
+        .string("rates.gate_optimizer", "newton", fit::gate_optimizer_names(),
+                "softmax gate M-step: damped Newton or L-BFGS (same maximiser)")
+        .integer("rates.gate_lbfgs_iterations", 20, 1, 100000,
+                 "L-BFGS steps of the gate per M-step (softmax with gate_optimizer = lbfgs, "
+                 "temperature, activation)")
+        .real("rates.temperature", 1.0, 1e-6, 1e6,
+              "true temperature tau of the temperature and activation gates (estimated)")
+        .string("rates.gate_activation", "tanh", {"tanh", "sigmoid", "gelu"},
+                "sigma of the activation gate softmax((sigma(beta1'x) + beta0)/tau)")
         .real("rates.voronoi_exponent", 2.0, 1.0, 64.0,
               "Voronoi loss exponent r for cells with more than one fitted expert")
         .string("rates.gauge", "last_cell", fit::gate_gauge_names(),

@@ -1,5 +1,6 @@
 #include "moesim/fit/em.hpp"
 
+#include "fit/lbfgs_gate_step.hpp"
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
 
@@ -226,6 +227,8 @@ void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::Vect
     }
     if (k < 2)
         return;
+    if (lbfgs_gate_step(gate, x, resp, settings, params))
+        return;
     if (!gate.full_support()) {
         // The likelihood jumps where a sample's top-K set changes, and the gradient of Q
         // does not see those jumps: Nelder-Mead on the log-likelihood itself, kept only if
@@ -273,19 +276,22 @@ model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd&
         const double sd =
             settings.init_noise * std::pow(static_cast<double>(n), -settings.init_noise_exponent);
         const Eigen::Index per_expert = 2 * d + 3;
-        Eigen::VectorXd noise(k * per_expert);
+        // The last draw perturbs the temperature (appended, so the others do not change).
+        Eigen::VectorXd noise(k * per_expert + 1);
         rng.fill_normal(source.job_id, restart,
                         std::span<double>(noise.data(), static_cast<std::size_t>(noise.size())));
         for (Eigen::Index j = 0; j < k; ++j) {
             const Eigen::Index i = j % k_true;
             const auto z = noise.segment(j * per_expert, per_expert);
             init.gate_slope.row(j) = truth.gate_slope.row(i) + sd * z.head(d).transpose();
-            init.gate_bias(j) = truth.gate_bias(i) - std::log(copies(i)) + sd * z(d);
+            init.gate_bias(j) =
+                truth.gate_bias(i) - truth.temperature * std::log(copies(i)) + sd * z(d);
             init.expert_slope.row(j) =
                 truth.expert_slope.row(i) + sd * z.segment(d + 1, d).transpose();
             init.expert_bias(j) = truth.expert_bias(i) + sd * z(2 * d + 1);
             init.variance(j) = truth.variance(i) * std::exp(sd * z(2 * d + 2));
         }
+        init.temperature = truth.temperature * std::exp(sd * noise(k * per_expert));
         return init.last_gate_zero();
     }
 

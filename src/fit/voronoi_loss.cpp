@@ -67,6 +67,34 @@ std::vector<double> as_array(const VoronoiLoss& loss) {
             loss.expert_slope, loss.expert_bias, loss.variance};
 }
 
+std::vector<std::string> tempered_loss_names() {
+    auto names = voronoi_loss_names();
+    names.insert(names.end(), {"temperature", "gate_slope_scaled"});
+    return names;
+}
+
+std::vector<double> tempered_losses(const model::MoeParams& fitted, const model::MoeParams& truth,
+                                    const VoronoiSettings& settings) {
+    // Softmax-form copies: logits beta1'x/tau + beta0/tau, so gate masses are exp(beta0/tau).
+    auto with_scaled_gate = [](const model::MoeParams& p, bool scale_slope) {
+        model::MoeParams out = p;
+        out.gate_bias /= p.temperature;
+        if (scale_slope)
+            out.gate_slope /= p.temperature;
+        out.temperature = 1.0;
+        return out;
+    };
+    const double temperature_error = std::abs(fitted.temperature - truth.temperature);
+    const VoronoiLoss raw =
+        voronoi_loss(with_scaled_gate(fitted, false), with_scaled_gate(truth, false), settings);
+    const VoronoiLoss scaled =
+        voronoi_loss(with_scaled_gate(fitted, true), with_scaled_gate(truth, true), settings);
+    auto out = as_array(raw);
+    out[0] += temperature_error;
+    out.insert(out.end(), {temperature_error, scaled.gate_slope});
+    return out;
+}
+
 model::MoeParams weighted_gauge(const model::MoeParams& params) {
     model::MoeParams out = params;
     translate_by(out, all_experts(out));

@@ -1,6 +1,7 @@
 #include "moesim/model/gaussian_moe.hpp"
 
 #include "moesim/core/error.hpp"
+#include "moesim/model/tempered_gate.hpp"
 
 #include <fmt/format.h>
 
@@ -14,7 +15,7 @@ namespace moesim::model {
 
 MoeParams MoeParams::zeros(Eigen::Index k, Eigen::Index d) {
     return {Eigen::MatrixXd::Zero(k, d), Eigen::VectorXd::Zero(k), Eigen::MatrixXd::Zero(k, d),
-            Eigen::VectorXd::Zero(k), Eigen::VectorXd::Ones(k)};
+            Eigen::VectorXd::Zero(k), Eigen::VectorXd::Ones(k), 1.0};
 }
 
 void MoeParams::check() const {
@@ -28,6 +29,8 @@ void MoeParams::check() const {
                         expert_slope.cols(), expert_bias.size(), variance.size()));
     if (!(variance.array() > 0.0).all())
         throw core::InternalError("MoeParams: variances must be positive");
+    if (!(temperature > 0.0))
+        throw core::InternalError("MoeParams: the temperature must be positive");
 }
 
 MoeParams MoeParams::permuted(const std::vector<Eigen::Index>& order) const {
@@ -97,10 +100,15 @@ Eigen::MatrixXd TopKGate::log_weights(const MoeParams& params, const Eigen::Matr
 }
 
 std::vector<std::string> gate_names() {
-    return {"softmax", "topk"};
+    return {"softmax", "topk", "temperature", "activation"};
 }
 
-std::unique_ptr<Gate> make_gate(std::string_view name, Eigen::Index top_k) {
+std::unique_ptr<Gate> make_gate(std::string_view name, Eigen::Index top_k,
+                                std::string_view activation) {
+    if (name == "temperature")
+        return std::make_unique<TemperatureGate>();
+    if (name == "activation")
+        return std::make_unique<ActivationGate>(parse_activation(activation));
     if (name == "softmax")
         return std::make_unique<SoftmaxGate>();
     if (name == "topk")

@@ -29,6 +29,15 @@ std::vector<std::string> em_init_names();
 /// Throws InternalError for names not in em_init_names().
 EmInit parse_em_init(std::string_view name);
 
+/// How the softmax gate's M-step maximises its concave objective: damped Newton (exact
+/// Hessian, cost O(n (k d)^2) per step) or L-BFGS (gradients only, O(n k d) per step). Both
+/// reach the same maximiser; the temperature and activation gates always use L-BFGS.
+enum class GateOptimizer { newton, lbfgs };
+/// "newton", "lbfgs".
+std::vector<std::string> gate_optimizer_names();
+/// Throws InternalError for names not in gate_optimizer_names().
+GateOptimizer parse_gate_optimizer(std::string_view name);
+
 struct EmSettings {
     double tolerance = 1e-8; ///< stop when |delta loglik| <= tolerance * max(1, |loglik|)
     std::int64_t max_iterations = 1000; ///< EM iterations (M-step + E-step) per restart
@@ -39,6 +48,8 @@ struct EmSettings {
     std::int64_t gate_newton_steps =
         3;                        ///< gate Newton steps per M-step (top-K: effort of the search)
     double variance_floor = 1e-8; ///< lower bound on fitted variances
+    GateOptimizer gate_optimizer = GateOptimizer::newton; ///< softmax gate only
+    std::int64_t gate_lbfgs_iterations = 20;              ///< L-BFGS steps of the gate per M-step
 };
 
 /// Where an init's randomness comes from: Philox (seed, "rates.init") with counter (job id,
@@ -85,14 +96,18 @@ double e_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::Ve
               const model::MoeParams& params, Eigen::MatrixXd& resp);
 
 /// M-step from responsibilities (the E-step's at `params`): experts and variances in closed
-/// form, then the gate: full-support gates by `settings.gate_newton_steps` Newton steps with
-/// backtracking (never decreasing Q); others by Nelder-Mead on the log-likelihood with
-/// 10 * gate_newton_steps * (parameters + 1) evaluations, kept only if it rises. Local.
+/// form, then the gate: the softmax gate by `settings.gate_newton_steps` Newton steps with
+/// backtracking or by `settings.gate_lbfgs_iterations` L-BFGS steps (settings.gate_optimizer);
+/// temperature and activation gates (and their temperature) by L-BFGS on Q over
+/// pack_tempered_gate's parameters; either way Q never decreases. Gates without full
+/// support by Nelder-Mead on the log-likelihood with 10 * gate_newton_steps * (parameters +
+/// 1) evaluations, kept only if it rises. Local.
 void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
             const Eigen::MatrixXd& resp, const EmSettings& settings, model::MoeParams& params);
 
 /// The init of restart `restart` for k experts (see EmInit; the k-means++ init fits a
-/// softmax gate to the cluster labels). Local; a pure function of its arguments. Throws
+/// softmax gate to the cluster labels, with temperature 1; near_truth also perturbs the
+/// temperature, by a factor exp(sd z)). Local; a pure function of its arguments. Throws
 /// InternalError for near_truth without a truth.
 model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, Eigen::Index k,
                                 const EmSettings& settings, const InitSource& source,

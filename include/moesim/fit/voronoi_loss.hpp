@@ -64,6 +64,20 @@ std::vector<double> as_array(const VoronoiLoss& loss);
 VoronoiLoss voronoi_loss(const model::MoeParams& fitted, const model::MoeParams& truth,
                          const VoronoiSettings& settings = {});
 
+/// Names of tempered_losses(): voronoi_loss_names(), then "temperature" (|tau^ - tau*|) and
+/// "gate_slope_scaled" (the gate_slope loss of beta1/tau).
+std::vector<std::string> tempered_loss_names();
+
+/// Losses of the temperature and activation gates (model/tempered_gate.hpp), following the
+/// mixing measure of arXiv 2401.13875, sum_i exp(beta0_i/tau) delta_(beta1_i, tau, a_i, b_i,
+/// nu_i): voronoi_loss with gate masses exp(beta0/tau) and the raw gate slopes beta1, whose
+/// total also gets |tau^ - tau*|; then |tau^ - tau*| alone; then the gate_slope loss of the
+/// scaled slopes beta1/tau. For the temperature gate only beta1/tau (and beta0/tau) are
+/// identified, so "gate_slope_scaled" is the gate error the data can pin down while
+/// "gate_slope" and "temperature" also carry the unidentified scale. Local.
+std::vector<double> tempered_losses(const model::MoeParams& fitted, const model::MoeParams& truth,
+                                    const VoronoiSettings& settings = {});
+
 /// `params` translated to the weighted gauge (see GateGauge::weighted). Local.
 model::MoeParams weighted_gauge(const model::MoeParams& params);
 

@@ -19,19 +19,22 @@ namespace moesim::model {
 
 /// Parameters of a k-expert Gaussian MoE on inputs in R^d. Expert i: gate slope row
 /// gate_slope.row(i) (beta1_i), gate bias gate_bias(i) (beta0_i), expert slope
-/// expert_slope.row(i) (a_i), expert bias expert_bias(i) (b_i), variance variance(i) (nu_i).
+/// expert_slope.row(i) (a_i), expert bias expert_bias(i) (b_i), variance variance(i) (nu_i),
+/// and one temperature tau shared by all experts, read only by the temperature and activation
+/// gates (model/tempered_gate.hpp); the other gates ignore it and fits leave it at 1.
 struct MoeParams {
     Eigen::MatrixXd gate_slope;   ///< k x d
     Eigen::VectorXd gate_bias;    ///< k
     Eigen::MatrixXd expert_slope; ///< k x d
     Eigen::VectorXd expert_bias;  ///< k
     Eigen::VectorXd variance;     ///< k, positive
+    double temperature = 1.0;     ///< tau > 0 (tempered gates only)
 
     /// k x d zeros (variance 1).
     static MoeParams zeros(Eigen::Index k, Eigen::Index d);
     Eigen::Index experts() const noexcept { return gate_bias.size(); }
     Eigen::Index dim() const noexcept { return gate_slope.cols(); }
-    /// Throws InternalError unless every block has k rows and d columns and nu > 0.
+    /// Throws InternalError unless every block has k rows and d columns, nu > 0 and tau > 0.
     void check() const;
     /// Copy with experts reordered: result expert j is this expert order[j].
     MoeParams permuted(const std::vector<Eigen::Index>& order) const;
@@ -85,9 +88,11 @@ private:
 /// Names accepted by make_gate, for config choices: only implemented gates are listed.
 std::vector<std::string> gate_names();
 
-/// The gate called `name`; `top_k` is K of the topk gate (ignored by the others). Throws
+/// The gate called `name`; `top_k` is K of the topk gate, `activation` sigma of the
+/// activation gate (a name from activation_names(); each ignored by the other gates). Throws
 /// InternalError for unknown names (configs are validated against gate_names() first).
-std::unique_ptr<Gate> make_gate(std::string_view name, Eigen::Index top_k = 2);
+std::unique_ptr<Gate> make_gate(std::string_view name, Eigen::Index top_k = 2,
+                                std::string_view activation = "tanh");
 
 /// Per-sample log N(y | a_i'x + b_i, nu_i): an n x k matrix. Local.
 Eigen::MatrixXd expert_log_densities(const MoeParams& params, const Eigen::MatrixXd& x,
