@@ -22,21 +22,28 @@ double log_sigmoid(double t) {
 } // namespace
 
 LogisticObjective logistic_gate_objective(const Eigen::MatrixXd& x, const Eigen::VectorXd& r,
-                                          const Eigen::VectorXd& gate_slope, double gate_bias) {
+                                          const Eigen::VectorXd& gate_slope, double gate_bias,
+                                          bool with_derivatives) {
     const Eigen::Index n = x.rows(), d = x.cols();
-    Eigen::MatrixXd x1(n, d + 1);
-    x1.col(0).setOnes();
-    x1.rightCols(d) = x;
     const Eigen::VectorXd logit = (x * gate_slope).array() + gate_bias;
     LogisticObjective out;
     Eigen::VectorXd residual(n), curvature(n);
     for (Eigen::Index m = 0; m < n; ++m) {
         const double t = logit(m);
-        out.value += r(m) * log_sigmoid(t) + (1.0 - r(m)) * log_sigmoid(-t);
-        const double s = std::exp(log_sigmoid(t));
-        residual(m) = r(m) - s;
-        curvature(m) = s * (1.0 - s);
+        // log s = log_sigmoid(t), log(1 - s) = log s - t.
+        const double log_s = log_sigmoid(t);
+        out.value += log_s - (1.0 - r(m)) * t;
+        if (with_derivatives) {
+            const double s = std::exp(log_s);
+            residual(m) = r(m) - s;
+            curvature(m) = s * (1.0 - s);
+        }
     }
+    if (!with_derivatives)
+        return out;
+    Eigen::MatrixXd x1(n, d + 1);
+    x1.col(0).setOnes();
+    x1.rightCols(d) = x;
     out.gradient = x1.transpose() * residual;
     out.hessian = -(x1.transpose() * curvature.asDiagonal() * x1);
     return out;
@@ -94,7 +101,7 @@ void contaminated_m_step(model::PromptGate gate, const Eigen::MatrixXd& x, const
         for (int halving = 0; halving < 40; ++halving, length *= 0.5) {
             const double bias = params.gate_bias + length * direction(0);
             const Eigen::VectorXd slope = params.gate_slope + length * direction.tail(d);
-            const auto trial = logistic_gate_objective(x, r, slope, bias);
+            const auto trial = logistic_gate_objective(x, r, slope, bias, false);
             if (trial.value >= q.value) {
                 params.gate_bias = bias;
                 params.gate_slope = slope;

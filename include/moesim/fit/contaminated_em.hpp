@@ -27,9 +27,11 @@ struct LogisticObjective {
     Eigen::MatrixXd hessian;  ///< (d + 1) square, negative semi-definite
 };
 
-/// The gate objective at (gate_bias, gate_slope) for prompt weights r in [0, 1]. Local.
+/// The gate objective at (gate_bias, gate_slope) for prompt weights r in [0, 1]; without
+/// derivatives only `value` is filled (line searches need no more). Local.
 LogisticObjective logistic_gate_objective(const Eigen::MatrixXd& x, const Eigen::VectorXd& r,
-                                          const Eigen::VectorXd& gate_slope, double gate_bias);
+                                          const Eigen::VectorXd& gate_slope, double gate_bias,
+                                          bool with_derivatives = true);
 
 /// E-step: the prompt's responsibilities r (n) and the log-likelihood. Local.
 double contaminated_e_step(model::PromptGate gate, const model::PretrainedExpert& f0,
