@@ -50,7 +50,8 @@ double surrogate(PromptGate gate, const Eigen::MatrixXd& x, const Eigen::VectorX
 } // namespace
 
 TEST_SUITE("fit::contaminated_em") {
-    TEST_CASE("the logistic gate gradient and Hessian match central finite differences") {
+    TEST_CASE(
+        "contaminated: the logistic gate gradient and Hessian match central finite differences") {
         const auto data = moesim::model::sample_contaminated(
             PromptGate::softmax, pretrained(PretrainedFamily::gaussian), truth(), 5, 0, 300);
         Eigen::MatrixXd x(300, 2);
@@ -80,7 +81,8 @@ TEST_SUITE("fit::contaminated_em") {
         }
     }
 
-    TEST_CASE("the M-step maximises the EM surrogate: lambda = mean(r), no perturbation helps") {
+    TEST_CASE("contaminated: the M-step maximises the EM surrogate (lambda = mean r, no "
+              "perturbation helps)") {
         for (auto gate : {PromptGate::constant, PromptGate::softmax}) {
             const auto f0 = pretrained(PretrainedFamily::gaussian);
             const auto data = moesim::model::sample_contaminated(gate, f0, truth(), 6, 0, 2000);
@@ -117,7 +119,7 @@ TEST_SUITE("fit::contaminated_em") {
         }
     }
 
-    TEST_CASE("the log-likelihood never decreases across EM iterations") {
+    TEST_CASE("contaminated: the log-likelihood never decreases across EM iterations") {
         for (auto family : {PretrainedFamily::gaussian, PretrainedFamily::laplace})
             for (auto gate : {PromptGate::constant, PromptGate::softmax}) {
                 const auto f0 = pretrained(family);
@@ -135,7 +137,7 @@ TEST_SUITE("fit::contaminated_em") {
             }
     }
 
-    TEST_CASE("parameters are recovered at large n within a multiple of 1/sqrt(n)") {
+    TEST_CASE("contaminated: parameters are recovered at large n within a multiple of 1/sqrt(n)") {
         const Eigen::Index n = 40000;
         const double tol = 8.0 / std::sqrt(static_cast<double>(n)); // 0.04
         for (auto family : {PretrainedFamily::gaussian, PretrainedFamily::laplace})
@@ -161,7 +163,7 @@ TEST_SUITE("fit::contaminated_em") {
             }
     }
 
-    TEST_CASE("fits are deterministic and the best restart wins") {
+    TEST_CASE("contaminated: fits are deterministic and the best restart wins") {
         const auto f0 = pretrained(PretrainedFamily::gaussian);
         const auto data =
             moesim::model::sample_contaminated(PromptGate::softmax, f0, truth(), 4, 2, 800);
@@ -184,7 +186,7 @@ TEST_SUITE("fit::contaminated_em") {
         CHECK(a.restart < 3);
     }
 
-    TEST_CASE("losses are zero at the truth and equal their closed forms elsewhere") {
+    TEST_CASE("contaminated: losses are zero at the truth and equal their closed forms elsewhere") {
         const auto t = truth();
         for (auto gate : {PromptGate::constant, PromptGate::softmax}) {
             for (double v : moesim::fit::contaminated_losses(gate, t, t))

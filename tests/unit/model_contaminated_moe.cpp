@@ -44,7 +44,8 @@ double laplace_pdf(double y, double location, double scale) {
 } // namespace
 
 TEST_SUITE("model::contaminated_moe") {
-    TEST_CASE("the density is (1 - s) f0 + s N(prompt) for both gates and both f0 families") {
+    TEST_CASE(
+        "contaminated density is (1 - s) f0 + s N(prompt) for both gates and both f0 families") {
         const auto p = prompt();
         Eigen::MatrixXd x(3, 2);
         x << 0.3, -1.2, -0.7, 0.4, 2.0, 1.0;
@@ -73,7 +74,7 @@ TEST_SUITE("model::contaminated_moe") {
             }
     }
 
-    TEST_CASE("gate log-weights stay finite and exact for extreme logits") {
+    TEST_CASE("contaminated gate log-weights stay finite and exact for extreme logits") {
         auto p = prompt();
         p.gate_slope << 1000.0, 0.0;
         Eigen::MatrixXd x(2, 2);
@@ -85,7 +86,8 @@ TEST_SUITE("model::contaminated_moe") {
         CHECK(w(1, 1) == doctest::Approx(-(1000.0 + 0.4)).epsilon(1e-12));
     }
 
-    TEST_CASE("samples are a pure function of (seed, job) and prefixes do not depend on n") {
+    TEST_CASE(
+        "contaminated samples are a pure function of (seed, job) and prefixes do not depend on n") {
         const auto f0 = pretrained(PretrainedFamily::laplace);
         const auto a =
             moesim::model::sample_contaminated(PromptGate::softmax, f0, prompt(), 3, 7, 500);
@@ -98,7 +100,7 @@ TEST_SUITE("model::contaminated_moe") {
         CHECK(c.y != b.y);
     }
 
-    TEST_CASE("sample moments match the closed forms of the mixture") {
+    TEST_CASE("contaminated sample moments match the closed forms of the mixture") {
         const Eigen::Index n = 200000;
         SUBCASE("Laplace f0 alone: E|y - m0| = s0 and Var(y - m0) = 2 s0^2") {
             const auto f0 = pretrained(PretrainedFamily::laplace);
