@@ -15,10 +15,6 @@ namespace {
 
 constexpr double mixing_margin = 1e-12;
 
-double log_sigmoid(double t) {
-    return t >= 0.0 ? -std::log1p(std::exp(-t)) : t - std::log1p(std::exp(t));
-}
-
 } // namespace
 
 LogisticObjective logistic_gate_objective(const Eigen::MatrixXd& x, const Eigen::VectorXd& r,
@@ -31,7 +27,7 @@ LogisticObjective logistic_gate_objective(const Eigen::MatrixXd& x, const Eigen:
     for (Eigen::Index m = 0; m < n; ++m) {
         const double t = logit(m);
         // log s = log_sigmoid(t), log(1 - s) = log s - t.
-        const double log_s = log_sigmoid(t);
+        const double log_s = model::log_sigmoid(t);
         out.value += log_s - (1.0 - r(m)) * t;
         if (with_derivatives) {
             const double s = std::exp(log_s);

@@ -8,14 +8,9 @@
 
 namespace moesim::model {
 
-namespace {
-
-// log sigmoid(t) without overflow for either sign of t.
-double log_sigmoid(double t) {
+double log_sigmoid(double t) noexcept {
     return t >= 0.0 ? -std::log1p(std::exp(-t)) : t - std::log1p(std::exp(t));
 }
-
-} // namespace
 
 std::vector<std::string> pretrained_family_names() {
     return {"gaussian", "laplace"};

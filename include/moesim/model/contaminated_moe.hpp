@@ -60,6 +60,10 @@ struct ContaminatedParams {
     Eigen::Index dim() const noexcept { return prompt_slope.size(); }
 };
 
+/// log sigmoid(t) = -log(1 + exp(-t)), without overflow for either sign of t; the prompt's
+/// log-weight under the softmax gate (and log(1 - s) = log_sigmoid(-t)). Local.
+double log_sigmoid(double t) noexcept;
+
 /// log s(x_m) and log(1 - s(x_m)) for each sample (n x 2: column 0 f0, column 1 the prompt),
 /// computed stably (log-sigmoid) for the softmax gate. Local.
 Eigen::MatrixXd contaminated_log_weights(PromptGate gate, const ContaminatedParams& params,
