@@ -1,0 +1,183 @@
+#include "moesim/fit/contaminated_em.hpp"
+
+#include "moesim/core/error.hpp"
+#include "moesim/core/philox.hpp"
+
+#include <Eigen/Cholesky>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace moesim::fit {
+
+namespace {
+
+constexpr double mixing_margin = 1e-12;
+
+} // namespace
+
+LogisticObjective logistic_gate_objective(const Eigen::MatrixXd& x, const Eigen::VectorXd& r,
+                                          const Eigen::VectorXd& gate_slope, double gate_bias,
+                                          bool with_derivatives) {
+    const Eigen::Index n = x.rows(), d = x.cols();
+    const Eigen::VectorXd logit = (x * gate_slope).array() + gate_bias;
+    LogisticObjective out;
+    Eigen::VectorXd residual(n), curvature(n);
+    for (Eigen::Index m = 0; m < n; ++m) {
+        const double t = logit(m);
+        // log s = log_sigmoid(t), log(1 - s) = log s - t.
+        const double log_s = model::log_sigmoid(t);
+        out.value += log_s - (1.0 - r(m)) * t;
+        if (with_derivatives) {
+            const double s = std::exp(log_s);
+            residual(m) = r(m) - s;
+            curvature(m) = s * (1.0 - s);
+        }
+    }
+    if (!with_derivatives)
+        return out;
+    Eigen::MatrixXd x1(n, d + 1);
+    x1.col(0).setOnes();
+    x1.rightCols(d) = x;
+    out.gradient = x1.transpose() * residual;
+    out.hessian = -(x1.transpose() * curvature.asDiagonal() * x1);
+    return out;
+}
+
+double contaminated_e_step(model::PromptGate gate, const model::PretrainedExpert& f0,
+                           const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                           const model::ContaminatedParams& params, Eigen::VectorXd& r) {
+    const Eigen::MatrixXd joint = model::contaminated_log_weights(gate, params, x) +
+                                  model::contaminated_component_log_densities(f0, params, x, y);
+    const Eigen::VectorXd max = joint.rowwise().maxCoeff();
+    const Eigen::ArrayXXd shifted = (joint.colwise() - max).array().exp();
+    const Eigen::ArrayXd total = shifted.rowwise().sum();
+    r = (shifted.col(1) / total).matrix();
+    return (max.array() + total.log()).sum();
+}
+
+void contaminated_m_step(model::PromptGate gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                         const Eigen::VectorXd& r, const EmSettings& settings,
+                         model::ContaminatedParams& params) {
+    const Eigen::Index n = x.rows(), d = x.cols();
+    const double mass = r.sum();
+    if (mass > 1e-10) {
+        // Prompt: weighted least squares of y on (1, x), variance the weighted mean square.
+        Eigen::MatrixXd x1(n, d + 1);
+        x1.col(0).setOnes();
+        x1.rightCols(d) = x;
+        const Eigen::MatrixXd xtw = x1.transpose() * r.asDiagonal();
+        Eigen::MatrixXd normal = xtw * x1;
+        // Rounding-level ridge, as in fit/em: keeps the solve defined for degenerate inputs.
+        normal.diagonal().array() += 1e-14 * (normal.trace() + 1.0);
+        const Eigen::VectorXd coef = normal.ldlt().solve(xtw * y);
+        params.prompt_bias = coef(0);
+        params.prompt_slope = coef.tail(d);
+        const Eigen::VectorXd resid = y - x1 * coef;
+        params.prompt_variance =
+            std::max(settings.variance_floor, r.dot(resid.cwiseProduct(resid)) / mass);
+    }
+    if (gate == model::PromptGate::constant) {
+        params.mixing =
+            std::clamp(mass / static_cast<double>(n), mixing_margin, 1.0 - mixing_margin);
+        return;
+    }
+    // Gate: damped Newton ascent on the concave logistic objective; a step is halved until
+    // the objective does not decrease, and dropped if 40 halvings do not get there.
+    for (std::int64_t step = 0; step < settings.gate_newton_steps; ++step) {
+        const auto q = logistic_gate_objective(x, r, params.gate_slope, params.gate_bias);
+        Eigen::MatrixXd curvature = -q.hessian;
+        curvature.diagonal().array() += 1e-12 * (curvature.trace() + 1.0);
+        const Eigen::VectorXd direction = curvature.ldlt().solve(q.gradient);
+        if (!direction.allFinite())
+            return;
+        double length = 1.0;
+        bool moved = false;
+        for (int halving = 0; halving < 40; ++halving, length *= 0.5) {
+            const double bias = params.gate_bias + length * direction(0);
+            const Eigen::VectorXd slope = params.gate_slope + length * direction.tail(d);
+            const auto trial = logistic_gate_objective(x, r, slope, bias, false);
+            if (trial.value >= q.value) {
+                params.gate_bias = bias;
+                params.gate_slope = slope;
+                moved = true;
+                break;
+            }
+        }
+        if (!moved)
+            return;
+    }
+}
+
+model::ContaminatedParams contaminated_initial_params(model::PromptGate gate,
+                                                      const model::ContaminatedParams& truth,
+                                                      Eigen::Index n, const EmSettings& settings,
+                                                      std::uint64_t seed, std::uint64_t job_id,
+                                                      std::uint32_t restart) {
+    const Eigen::Index d = truth.dim();
+    const core::Philox rng(seed, "rates.contaminated.init");
+    // Draws: prompt slope (d), bias, log variance, then the gate: logit lambda, or tau, beta (d).
+    Eigen::VectorXd z(2 * d + 4);
+    rng.fill_normal(job_id, restart,
+                    std::span<double>(z.data(), static_cast<std::size_t>(z.size())));
+    const double sd =
+        settings.init_noise * std::pow(static_cast<double>(n), -settings.init_noise_exponent);
+    model::ContaminatedParams init = truth;
+    init.prompt_slope = truth.prompt_slope + sd * z.head(d);
+    init.prompt_bias = truth.prompt_bias + sd * z(d);
+    init.prompt_variance = truth.prompt_variance * std::exp(sd * z(d + 1));
+    if (gate == model::PromptGate::constant) {
+        const double logit = std::log(truth.mixing) - std::log1p(-truth.mixing) + sd * z(d + 2);
+        init.mixing =
+            std::clamp(1.0 / (1.0 + std::exp(-logit)), mixing_margin, 1.0 - mixing_margin);
+    } else {
+        init.gate_bias = truth.gate_bias + sd * z(d + 2);
+        init.gate_slope = truth.gate_slope + sd * z.segment(d + 3, d);
+    }
+    return init;
+}
+
+ContaminatedEmResult fit_contaminated_em(model::PromptGate gate, const model::PretrainedExpert& f0,
+                                         const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                                         const model::ContaminatedParams& truth,
+                                         const EmSettings& settings, std::uint64_t seed,
+                                         std::uint64_t job_id) {
+    core::require(x.rows() == y.size() && x.cols() == truth.dim(),
+                  "fit_contaminated_em: bad shapes");
+    ContaminatedEmResult best;
+    best.log_likelihood = -std::numeric_limits<double>::infinity();
+    Eigen::VectorXd r;
+    for (std::int64_t restart = 0; restart < std::max<std::int64_t>(1, settings.restarts);
+         ++restart) {
+        ContaminatedEmResult run;
+        run.restart = restart;
+        run.params = contaminated_initial_params(gate, truth, x.rows(), settings, seed, job_id,
+                                                 static_cast<std::uint32_t>(restart));
+        double loglik = contaminated_e_step(gate, f0, x, y, run.params, r);
+        run.trace.push_back(loglik);
+        for (std::int64_t iteration = 1; iteration <= settings.max_iterations; ++iteration) {
+            contaminated_m_step(gate, x, y, r, settings, run.params);
+            const double next = contaminated_e_step(gate, f0, x, y, run.params, r);
+            if (!std::isfinite(next))
+                throw core::NumericalError("contaminated em log-likelihood",
+                                           static_cast<long long>(iteration), next,
+                                           core::Scope::local);
+            run.trace.push_back(next);
+            run.iterations = iteration;
+            const bool done =
+                std::abs(next - loglik) <= settings.tolerance * std::max(1.0, std::abs(next));
+            loglik = next;
+            if (done) {
+                run.converged = true;
+                break;
+            }
+        }
+        run.log_likelihood = loglik;
+        if (run.log_likelihood > best.log_likelihood)
+            best = std::move(run);
+    }
+    return best;
+}
+
+} // namespace moesim::fit
