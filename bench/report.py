@@ -521,6 +521,7 @@ def moe_markdown(moe):
 
 
 RATES_SPEEDUP_TARGET = 20.0  # issue #5: >= 20x flexmix per fit
+FITTED_KEYS = {"params", "truth", "expert_coef", "sigma", "gate_coef"}
 
 
 def moe_log_likelihood(x, y, gate_logits, means, variances):
@@ -641,7 +642,12 @@ def collect_rates(work, load_samples):
         "max_iterations": rounds["rates_ours"][0]["max_iterations"],
         "gate_newton_steps": rounds["rates_ours"][0]["gate_newton_steps"],
         "rows": rows, "throughput": throughput, "efficiency_np2": efficiency,
-        "targets": targets, "rounds": len(rounds["rates_ours"]), "raw_rounds": rounds,
+        "targets": targets, "rounds": len(rounds["rates_ours"]),
+        # Fitted parameters are left out (bench_rates_fit and the peer print them again).
+        "raw_rounds": {name: [dict(run, sizes=[{key: value for key, value in size.items()
+                                                if key not in FITTED_KEYS}
+                                               for size in run["sizes"]]) for run in runs]
+                       for name, runs in rounds.items()},
     }
 
 
@@ -691,7 +697,11 @@ def rates_markdown(rates):
         if rates["efficiency_np2"] is not None:
             md.append(f"Parallel efficiency t1 / (2 t2) = {rates['efficiency_np2']:.2f}. Wall "
                       "time of the whole run (MPI start-up, fits, bootstrap, HDF5 output); "
-                      f"config: {rates['throughput'][0]['config']}.\n")
+                      f"config: {rates['throughput'][0]['config']}. Fastest of "
+                      f"{len(rates['throughput'][0]['round_seconds'])} rounds per rank count "
+                      "(all in results.json). The efficiency is only meaningful when the "
+                      "machine is otherwise idle: see the load figures above (a busy share near "
+                      "100% before the run means the two ranks did not get two cores).\n")
     md.append("### Issue #5 targets\n")
     md.append("| target | measured | met |")
     md.append("|---|---|---|")
