@@ -10,6 +10,8 @@
 
 #include "bench_common.hpp"
 
+#include "moesim/core/allocator.hpp"
+
 #include "moesim/fit/em.hpp"
 #include "moesim/model/gaussian_moe.hpp"
 
@@ -217,5 +219,6 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+    moesim::core::keep_freed_memory();
     return moesim::bench::bench_main(argc, argv, "bench_rates_fit", run);
 }

@@ -6,6 +6,7 @@
 
 #include "experiments/experiment.hpp"
 
+#include "moesim/core/allocator.hpp"
 #include "moesim/core/build_info.hpp"
 #include "moesim/core/error.hpp"
 #include "moesim/core/log.hpp"
@@ -39,6 +40,7 @@ std::string join_arguments(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+    moesim::core::keep_freed_memory();
     boost::mpi::environment env(argc, argv, boost::mpi::threading::single, false);
     const boost::mpi::communicator world;
     const int rank = world.rank(), nranks = world.size();
