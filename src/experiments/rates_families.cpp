@@ -10,10 +10,12 @@ namespace moesim::experiments::rates {
 
 // Each family's entry, defined in its own file.
 FamilyEntry gaussian_moe_family();
+FamilyEntry sigmoid_moe_family();
 
 const std::vector<FamilyEntry>& families() {
     static const std::vector<FamilyEntry> all = {
         gaussian_moe_family(),
+        sigmoid_moe_family(),
     };
     return all;
 }
