@@ -92,6 +92,7 @@ LeastSquaresResult levenberg_marquardt(const model::ExpertFunction& expert,
     lm.parameters.ftol = settings.tolerance;
     lm.parameters.xtol = settings.tolerance;
     lm.parameters.gtol = 0.0;
+    lm.parameters.factor = settings.step_bound;
     // The iteration cap is ours; MINPACK's evaluation cap only guards a runaway inner loop.
     lm.parameters.maxfev = static_cast<Eigen::Index>(
         std::min<std::int64_t>(100 * (settings.max_iterations + 1), std::int64_t{1} << 30));

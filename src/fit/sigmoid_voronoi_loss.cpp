@@ -59,14 +59,17 @@ SigmoidVoronoiLoss sigmoid_voronoi_loss(const model::SigmoidMoeParams& fitted,
         const double power = cell.size() > 1 ? exponent : 1.0;
         double mass = 0.0;
         for (Eigen::Index j : cell) {
-            mass += sigmoid(fitted.gate_bias(j));
-            loss.total += std::pow((atom(fitted, j) - atom(truth, i)).norm(), power);
+            const double w = sigmoid(fitted.gate_bias(j));
+            mass += w;
+            loss.total += w * std::pow((atom(fitted, j) - atom(truth, i)).norm(), power);
             loss.gate_slope +=
-                std::pow((fitted.gate_slope.row(j) - truth.gate_slope.row(i)).norm(), power);
-            loss.expert_slope +=
-                std::pow((fitted.expert_slope.row(j) - truth.expert_slope.row(i)).norm(), power);
+                w * std::pow((fitted.gate_slope.row(j) - truth.gate_slope.row(i)).norm(), power);
+            loss.expert_slope += w * std::pow(
+                                         (fitted.expert_slope.row(j) - truth.expert_slope.row(i))
+                                             .norm(),
+                                         power);
             loss.expert_bias +=
-                std::pow(std::abs(fitted.expert_bias(j) - truth.expert_bias(i)), power);
+                w * std::pow(std::abs(fitted.expert_bias(j) - truth.expert_bias(i)), power);
         }
         loss.gate_mass += std::abs(mass - sigmoid(truth.gate_bias(i)));
     }

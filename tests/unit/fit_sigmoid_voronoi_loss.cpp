@@ -54,11 +54,13 @@ TEST_CASE("an exact split of a constant-gate atom has zero loss; perturbations a
     for (double r : {2.0, 3.0}) {
         const auto loss = sigmoid_voronoi_loss(moved, t, r);
         const double mass = std::abs(sigmoid(-0.4) - sigmoid(-0.5));
+        // Split atoms weigh sigma(-log 3) = 1/4 each, atom 1 sigma(-0.4).
         CHECK(loss.gate_mass == doctest::Approx(mass));
-        CHECK(loss.total == doctest::Approx(mass + std::pow(0.1, r) + std::pow(0.2, r) + 0.05));
-        CHECK(loss.gate_slope == doctest::Approx(std::pow(0.1, r)));
-        CHECK(loss.expert_slope == doctest::Approx(std::pow(0.2, r)));
-        CHECK(loss.expert_bias == doctest::Approx(0.05));
+        CHECK(loss.total == doctest::Approx(mass + 0.25 * std::pow(0.1, r) +
+                                            0.25 * std::pow(0.2, r) + sigmoid(-0.4) * 0.05));
+        CHECK(loss.gate_slope == doctest::Approx(0.25 * std::pow(0.1, r)));
+        CHECK(loss.expert_slope == doctest::Approx(0.25 * std::pow(0.2, r)));
+        CHECK(loss.expert_bias == doctest::Approx(sigmoid(-0.4) * 0.05));
         // Relabelling the fitted atoms changes nothing.
         const auto swapped = sigmoid_voronoi_loss(moved.permuted({2, 0, 1}), t, r);
         CHECK(swapped.total == doctest::Approx(loss.total).epsilon(1e-15));
@@ -66,7 +68,7 @@ TEST_CASE("an exact split of a constant-gate atom has zero loss; perturbations a
     }
 }
 
-TEST_CASE("an empty cell costs its whole gate mass") {
+TEST_CASE("an empty cell costs its whole gate mass; a vanishing extra atom costs little") {
     const auto t = truth();
     SigmoidMoeParams fit = SigmoidMoeParams::zeros(1, 1);
     fit.gate_slope << 0.0;
@@ -75,4 +77,19 @@ TEST_CASE("an empty cell costs its whole gate mass") {
     const auto loss = sigmoid_voronoi_loss(fit, t);
     CHECK(loss.cell == std::vector<Eigen::Index>{0});
     CHECK(loss.total == doctest::Approx(sigmoid(-0.5)));
+
+    // The truth plus a third atom far away with gate bias -30: its mass e^-30 and its
+    // distance |omega| both enter, so D = s (1 + |(5, 20, -40) - omega*_0|^2) with s = sigma(-30)...
+    SigmoidMoeParams extra = SigmoidMoeParams::zeros(3, 1);
+    extra.gate_slope << 0.0, 2.0, 5.0;
+    extra.gate_bias << 0.0, -0.5, -30.0;
+    extra.expert_slope << 1.0, -1.5, 20.0;
+    extra.expert_bias << 0.5, 0.3, -40.0;
+    const auto vanishing = sigmoid_voronoi_loss(extra, t, 2.0);
+    // ... in cell 0 (nearest: (0, 1, 0.5)), which then holds two atoms (exponent r = 2).
+    CHECK(vanishing.cell == std::vector<Eigen::Index>{0, 1, 0});
+    const double w = sigmoid(-30.0);
+    const double dist2 = 5.0 * 5.0 + 19.0 * 19.0 + 40.5 * 40.5;
+    CHECK(vanishing.total == doctest::Approx(w + w * dist2).epsilon(1e-12));
+    CHECK(vanishing.total < 1e-9);
 }

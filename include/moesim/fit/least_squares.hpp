@@ -23,6 +23,10 @@ struct LeastSquaresSettings {
     std::int64_t restarts = 1;          ///< independent inits; the lowest RSS wins
     double init_noise = 0.5;            ///< near-truth init noise sd = c * n^-alpha: c
     double init_noise_exponent = 0.0;   ///< alpha
+    /// MINPACK's initial step bound ("factor"): the first trust region has radius
+    /// step_bound * |D theta0|. Small values keep LM in the basin of its init, which matters
+    /// for over-specified fits whose RSS is nearly flat along directions leading far away.
+    double step_bound = 100.0;
 };
 
 /// Where an init comes from: the truth, and Philox (seed, "rates.sigmoid.init") with counter

@@ -2,16 +2,18 @@
 // Voronoi loss between a fitted and a true sigmoid-gated MoE regression (model/sigmoid_moe),
 // the least-squares counterpart of fit/voronoi_loss after arXiv 2405.13997. Each fitted atom
 // omega_j = (beta1_j, a_j, b_j) joins the cell A_i of its nearest true atom (ties to the lower
-// true index), and
-//   D = sum_i |sum_{j in A_i} sigma(beta0_j) - sigma(beta0*_i)|
-//     + sum_{i: |A_i| = 1} sum_{j in A_i} |omega_j - omega*_i|
-//     + sum_{i: |A_i| > 1} sum_{j in A_i} |omega_j - omega*_i|^r.
-// Differences from the softmax loss: sigmoid gates are not translation invariant, so there is
-// no gauge to fix; the gate "mass" of a cell is sigma(beta0), which fitted atoms splitting a
-// true atom with beta1* = 0 share (sigma(b0_1) + sigma(b0_2) = sigma(b0*)); the parameter
-// terms are not weighted by gate masses. D is zero exactly when the fit equals the truth up to
-// relabelling; in the paper's regime with strongly identifiable experts (ReLU, GELU) it
-// converges at the parametric rate n^-1/2. Users: the rates experiment.
+// true index). With s_j = sigma(beta0_j), the atom's gate value at beta1 = 0,
+//   D = sum_i |sum_{j in A_i} s_j - s*_i|
+//     + sum_{i: |A_i| = 1} sum_{j in A_i} s_j |omega_j - omega*_i|
+//     + sum_{i: |A_i| > 1} sum_{j in A_i} s_j |omega_j - omega*_i|^r.
+// Differences from the softmax loss: the masses are sigma(beta0) instead of exp(beta0)
+// (sigmoid gates are not normalised, hence not translation invariant: no gauge to fix), and
+// fitted atoms splitting a true atom with beta1* = 0 share its mass (sigma(b0_1) + sigma(b0_2)
+// = sigma(b0*)). As in every Voronoi loss of this line of work, the parameter terms are
+// weighted by the atoms' masses, so an extra fitted atom whose gate vanishes (a tail patch
+// with beta0 -> -inf, seen in over-specified least-squares fits) costs its mass, not its
+// arbitrary parameters. D is zero exactly when the fit equals the truth up to relabelling.
+// Users: the rates experiment.
 
 #include "moesim/model/sigmoid_moe.hpp"
 
@@ -26,8 +28,8 @@ namespace moesim::fit {
 struct SigmoidVoronoiLoss {
     double total = 0.0;     ///< D
     double gate_mass = 0.0; ///< sum_i |sum_{j in A_i} sigma(b0_j) - sigma(b0*_i)|
-    /// Per-parameter errors: the cell terms of D with |omega_j - omega*_i| replaced by the
-    /// error of one block (gate slope beta1, expert slope a, expert bias b).
+    /// Per-parameter errors: the mass-weighted cell terms of D with |omega_j - omega*_i|
+    /// replaced by the error of one block (gate slope beta1, expert slope a, expert bias b).
     double gate_slope = 0.0;
     double expert_slope = 0.0;
     double expert_bias = 0.0;
