@@ -60,6 +60,14 @@ public:
         ls_.restarts = em.restarts;
         ls_.init_noise = em.init_noise;
         ls_.init_noise_exponent = em.init_noise_exponent;
+        ls_.parameter_bound = cfg.real("rates.parameter_bound");
+        const double bound = ls_.parameter_bound;
+        const Eigen::VectorXd packed = truth_.pack();
+        if (bound > 0.0 && packed.cwiseAbs().maxCoeff() >= bound)
+            throw core::ConfigError({cfg.origin("rates.parameter_bound")}, "rates.parameter_bound",
+                                    fmt::format("must exceed every true parameter's magnitude "
+                                                "(largest {})",
+                                                packed.cwiseAbs().maxCoeff()));
     }
 
     std::vector<std::string> loss_names() const override {
@@ -94,7 +102,10 @@ void declare(core::Schema& schema) {
         .integer("rates.expert_degree", 2, 1, 16,
                  "sigmoid gate: degree p of polynomial experts (a'x + b)^p")
         .real("rates.noise_variance", 0.1, 0.0, 1e12,
-              "sigmoid gate: variance of the regression noise y = f(x) + N(0, noise_variance)");
+              "sigmoid gate: variance of the regression noise y = f(x) + N(0, noise_variance)")
+        .real("rates.parameter_bound", 0.0, 0.0, 1e6,
+              "sigmoid gate: least squares over |parameter| < bound (the paper's compact set; "
+              "0 = unbounded)");
 }
 
 std::unique_ptr<Family> make(const core::Config& cfg) {

@@ -13,7 +13,22 @@ namespace moesim::fit {
 
 namespace {
 
-// The MINPACK functor: residuals r = f(x) - y and their Jacobian df/dtheta.
+// theta = B tanh(phi / B) and its inverse; B = 0 is the identity.
+Eigen::VectorXd to_theta(const Eigen::VectorXd& phi, double bound) {
+    if (bound <= 0.0)
+        return phi;
+    return bound * (phi / bound).array().tanh().matrix();
+}
+
+Eigen::VectorXd to_phi(const Eigen::VectorXd& theta, double bound) {
+    if (bound <= 0.0)
+        return theta;
+    const Eigen::ArrayXd clamped =
+        (theta / bound).array().max(-0.999).min(0.999);
+    return bound * clamped.atanh().matrix();
+}
+
+// The MINPACK functor in phi: residuals r = f(x) - y and their Jacobian df/dphi.
 struct Residuals {
     using Scalar = double;
     using InputType = Eigen::VectorXd;
@@ -25,18 +40,24 @@ struct Residuals {
     const Eigen::MatrixXd& x;
     const Eigen::VectorXd& y;
     Eigen::Index k;
+    double bound;
 
     Eigen::Index inputs() const { return k * (2 * x.cols() + 2); }
     Eigen::Index values() const { return x.rows(); }
-    int operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& r) const {
-        r = model::sigmoid_moe_mean(expert, model::SigmoidMoeParams::unpack(theta, k, x.cols()),
-                                    x) -
-            y;
+    model::SigmoidMoeParams params(const Eigen::VectorXd& phi) const {
+        return model::SigmoidMoeParams::unpack(to_theta(phi, bound), k, x.cols());
+    }
+    int operator()(const Eigen::VectorXd& phi, Eigen::VectorXd& r) const {
+        r = model::sigmoid_moe_mean(expert, params(phi), x) - y;
         return 0;
     }
-    int df(const Eigen::VectorXd& theta, Eigen::MatrixXd& jac) const {
-        jac = model::sigmoid_moe_jacobian(expert,
-                                          model::SigmoidMoeParams::unpack(theta, k, x.cols()), x);
+    int df(const Eigen::VectorXd& phi, Eigen::MatrixXd& jac) const {
+        jac = model::sigmoid_moe_jacobian(expert, params(phi), x);
+        if (bound > 0.0) {
+            // d theta / d phi = 1 - tanh^2(phi / B).
+            const Eigen::ArrayXd t = (phi / bound).array().tanh();
+            jac = jac * (1.0 - t.square()).matrix().asDiagonal();
+        }
         return 0;
     }
 };
@@ -87,7 +108,7 @@ LeastSquaresResult levenberg_marquardt(const model::ExpertFunction& expert,
     core::require(x.rows() == y.size() && x.cols() == start.dim(),
                   "levenberg_marquardt: data and parameters do not match");
     const Eigen::Index k = start.experts();
-    Residuals residuals{expert, x, y, k};
+    Residuals residuals{expert, x, y, k, settings.parameter_bound};
     Eigen::LevenbergMarquardt<Residuals> lm(residuals);
     lm.parameters.ftol = settings.tolerance;
     lm.parameters.xtol = settings.tolerance;
@@ -98,8 +119,8 @@ LeastSquaresResult levenberg_marquardt(const model::ExpertFunction& expert,
         std::min<std::int64_t>(100 * (settings.max_iterations + 1), std::int64_t{1} << 30));
 
     LeastSquaresResult result;
-    Eigen::VectorXd theta = start.pack();
-    auto status = lm.minimizeInit(theta);
+    Eigen::VectorXd phi = to_phi(start.pack(), settings.parameter_bound);
+    auto status = lm.minimizeInit(phi);
     double rss = lm.fnorm * lm.fnorm;
     check_finite(rss, 0);
     result.trace.push_back(rss);
@@ -107,7 +128,7 @@ LeastSquaresResult levenberg_marquardt(const model::ExpertFunction& expert,
         throw core::InternalError("levenberg_marquardt: MINPACK rejected its parameters");
     std::int64_t steps = 0;
     while (steps < settings.max_iterations) {
-        status = lm.minimizeOneStep(theta);
+        status = lm.minimizeOneStep(phi);
         ++steps;
         rss = lm.fnorm * lm.fnorm;
         check_finite(rss, steps);
@@ -123,8 +144,8 @@ LeastSquaresResult levenberg_marquardt(const model::ExpertFunction& expert,
                        status == Status::CosinusTooSmall || status == Status::FtolTooSmall ||
                        status == Status::XtolTooSmall || status == Status::GtolTooSmall;
     result.iterations = steps;
-    result.params = model::SigmoidMoeParams::unpack(theta, k, x.cols());
-    // MINPACK's fnorm is that of the last accepted point, which theta holds.
+    result.params = residuals.params(phi);
+    // MINPACK's fnorm is that of the last accepted point, which phi holds.
     result.rss = rss;
     return result;
 }

@@ -141,3 +141,26 @@ TEST_CASE("the near-truth init splits a true atom's gate value over its copies")
     CHECK(2 * sigmoid(init.gate_bias(1)) == doctest::Approx(sigmoid(1.0)));
     CHECK(init.gate_bias(2) == init.gate_bias(4));
 }
+
+TEST_CASE("a parameter bound keeps every fitted parameter inside it and still lowers the RSS") {
+    const auto t = truth();
+    const ExpertFunction expert{ExpertKind::gelu};
+    const auto sample = moesim::model::sample_sigmoid_moe(expert, t, 0.1, 6, 0, 1000);
+    LeastSquaresSettings settings;
+    settings.init_noise = 0.5;
+    settings.parameter_bound = 1.6; // tighter than the truth's largest value 1.5 + noise
+    const auto start = moesim::fit::near_truth_init(2, 1000, settings, {&t, 6, 0}, 0);
+    const auto result =
+        moesim::fit::levenberg_marquardt(expert, sample.x, sample.y, start, settings);
+    CHECK(result.params.pack().cwiseAbs().maxCoeff() < 1.6);
+    for (std::size_t s = 1; s < result.trace.size(); ++s)
+        CHECK(result.trace[s] <= result.trace[s - 1]);
+    CHECK(result.rss < result.trace.front());
+    CHECK(result.rss == doctest::Approx(rss(expert, result.params, sample)).epsilon(1e-12));
+    // Far inside a large bound the reparametrisation changes nothing but rounding.
+    settings.parameter_bound = 1e4;
+    const auto wide = moesim::fit::levenberg_marquardt(expert, sample.x, sample.y, start, settings);
+    settings.parameter_bound = 0.0;
+    const auto free = moesim::fit::levenberg_marquardt(expert, sample.x, sample.y, start, settings);
+    CHECK(wide.rss == doctest::Approx(free.rss).epsilon(1e-9));
+}

@@ -27,6 +27,11 @@ struct LeastSquaresSettings {
     /// step_bound * |D theta0|. Small values keep LM in the basin of its init, which matters
     /// for over-specified fits whose RSS is nearly flat along directions leading far away.
     double step_bound = 100.0;
+    /// The paper's estimator minimises over a compact parameter set. With bound B > 0 every
+    /// packed parameter is kept in (-B, B) by fitting phi with theta = B tanh(phi / B) (the
+    /// identity for |theta| << B); without it over-specified fits drift into steep-gate "tail
+    /// patches" that fit noise far from the truth. 0 means unbounded.
+    double parameter_bound = 0.0;
 };
 
 /// Where an init comes from: the truth, and Philox (seed, "rates.sigmoid.init") with counter
@@ -56,7 +61,8 @@ model::SigmoidMoeParams near_truth_init(Eigen::Index k, Eigen::Index n,
                                         const LeastSquaresSettings& settings,
                                         const LeastSquaresInit& source, std::uint32_t restart);
 
-/// Levenberg-Marquardt from `start` on (x, y). Local and deterministic.
+/// Levenberg-Marquardt from `start` on (x, y) (inside the bound if one is set: starting
+/// values are clamped to 0.999 B). Local and deterministic.
 /// Throws NumericalError if the RSS becomes NaN or infinite.
 LeastSquaresResult levenberg_marquardt(const model::ExpertFunction& expert,
                                        const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
