@@ -3,8 +3,10 @@
 // by least squares with Levenberg-Marquardt (fit/least_squares) and scored by the sigmoid
 // Voronoi loss (fit/sigmoid_voronoi_loss). Truth from rates.{gate_slope, gate_bias,
 // expert_slope, expert_bias} (rates.variance is not used: the noise is shared). Fits start
-// near the truth (rates.init = "near_truth" only). The recorded objective is -RSS/n, minus the
-// mean squared residual, so that, as for likelihoods, higher is better.
+// near the truth (rates.init = "near_truth" only; k-means++ inits are not implemented for
+// this gate) and may be confined to |parameter| < rates.parameter_bound, the compact set of
+// the theory. The recorded objective is -RSS/n, minus the mean squared residual, so that, as
+// for likelihoods, higher is better.
 
 #include "experiments/rates_family.hpp"
 

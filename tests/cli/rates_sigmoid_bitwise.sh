@@ -24,6 +24,7 @@ n = [300, 600, 1200]
 replicates = 4
 restarts = 2
 init_noise = 0.3
+parameter_bound = 5.0
 bootstrap = 200
 TOML
 expect_exit 2 "$dir/bad-init.log" "$MOESIM" run "$dir/rates-sigmoid-small.toml" --out "$dir/bad.h5" \
@@ -38,6 +39,9 @@ expect_in "$dir/bad-slope.log" "rates.expert_slope.*has 1 values, expected 2"
 expect_exit 2 "$dir/bad-noise.log" "$MOESIM" run "$dir/rates-sigmoid-small.toml" --out "$dir/bad.h5" \
     --force --set "rates.noise_variance=-1.0"
 expect_in "$dir/bad-noise.log" "rates.noise_variance"
+expect_exit 2 "$dir/bad-bound.log" "$MOESIM" run "$dir/rates-sigmoid-small.toml" --out "$dir/bad.h5" \
+    --force --set "rates.parameter_bound=1.5"
+expect_in "$dir/bad-bound.log" "rates.parameter_bound.*must exceed"
 for np in 1 2 3 4; do
     out="$dir/sigmoid-np$np.h5"
     rm -f "$out"
