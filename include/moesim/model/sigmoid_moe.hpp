@@ -33,7 +33,10 @@ ExpertKind parse_expert_kind(std::string_view name);
 
 /// phi and its derivative. The paper's theory: ReLU and GELU experts are strongly
 /// identifiable (fast rates); linear and polynomial experts interact with the gate through a
-/// PDE (slow rates).
+/// PDE (slow rates). Note: for an atom with a constant gate (beta1 = 0) any positively
+/// homogeneous phi (linear, ReLU, z^p) obeys d f/d beta0 = (1 - s)(a d f/da + b d f/db) / p
+/// (p = 1 but for polynomials), so ReLU experts are slow there too (measured in
+/// jobs/configs/rates-sigmoid-linear.toml).
 struct ExpertFunction {
     ExpertKind kind = ExpertKind::linear;
     int degree = 2; ///< p of the polynomial expert (a'x + b)^p, at least 1; ignored otherwise
