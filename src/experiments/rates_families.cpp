@@ -11,11 +11,13 @@ namespace moesim::experiments::rates {
 // Each family's entry, defined in its own file.
 FamilyEntry gaussian_moe_family();
 FamilyEntry contaminated_family();
+FamilyEntry sigmoid_moe_family();
 
 const std::vector<FamilyEntry>& families() {
     static const std::vector<FamilyEntry> all = {
         gaussian_moe_family(),
         contaminated_family(),
+        sigmoid_moe_family(),
     };
     return all;
 }

@@ -1,0 +1,123 @@
+// The rates family of sigmoid-gated MoE regressions (gate `sigmoid`, model/sigmoid_moe):
+// y = sum_i sigma(beta1_i'x + beta0_i) phi(a_i'x + b_i) + N(0, rates.noise_variance), fitted
+// by least squares with Levenberg-Marquardt (fit/least_squares) and scored by the sigmoid
+// Voronoi loss (fit/sigmoid_voronoi_loss). Truth from rates.{gate_slope, gate_bias,
+// expert_slope, expert_bias} (rates.variance is not used: the noise is shared). Fits start
+// near the truth (rates.init = "near_truth" only; k-means++ inits are not implemented for
+// this gate) and may be confined to |parameter| < rates.parameter_bound, the compact set of
+// the theory. The recorded objective is -RSS/n, minus the mean squared residual, so that, as
+// for likelihoods, higher is better.
+
+#include "experiments/rates_family.hpp"
+
+#include "moesim/core/error.hpp"
+#include "moesim/fit/least_squares.hpp"
+#include "moesim/fit/sigmoid_voronoi_loss.hpp"
+
+#include <fmt/format.h>
+
+namespace moesim::experiments::rates {
+
+namespace {
+
+model::SigmoidMoeParams true_sigmoid_params(const core::Config& cfg, Eigen::Index k,
+                                            Eigen::Index d) {
+    auto read = [&](const char* key, Eigen::Index per_expert) {
+        const auto& values = cfg.real_array(key);
+        if (static_cast<Eigen::Index>(values.size()) != k * per_expert)
+            throw core::ConfigError(
+                {cfg.origin(key)}, key,
+                fmt::format("has {} values, expected {} (k_true = {}{})", values.size(),
+                            k * per_expert, k,
+                            per_expert > 1 ? fmt::format(" times dim = {}", d) : ""));
+        return Eigen::Map<const Eigen::VectorXd>(values.data(), k * per_expert);
+    };
+    model::SigmoidMoeParams p = model::SigmoidMoeParams::zeros(k, d);
+    // Row-major k x d in the config.
+    const Eigen::VectorXd gate_slope = read("rates.gate_slope", d);
+    const Eigen::VectorXd expert_slope = read("rates.expert_slope", d);
+    p.gate_slope = gate_slope.reshaped<Eigen::RowMajor>(k, d);
+    p.expert_slope = expert_slope.reshaped<Eigen::RowMajor>(k, d);
+    p.gate_bias = read("rates.gate_bias", 1);
+    p.expert_bias = read("rates.expert_bias", 1);
+    return p;
+}
+
+class SigmoidMoe final : public Family {
+public:
+    explicit SigmoidMoe(const core::Config& cfg)
+        : k_fit_(static_cast<Eigen::Index>(cfg.integer("rates.k_fit"))),
+          truth_(true_sigmoid_params(cfg, static_cast<Eigen::Index>(cfg.integer("rates.k_true")),
+                                     static_cast<Eigen::Index>(cfg.integer("rates.dim")))),
+          expert_{model::parse_expert_kind(cfg.string("rates.expert_kind")),
+                  static_cast<int>(cfg.integer("rates.expert_degree"))},
+          noise_variance_(cfg.real("rates.noise_variance")), x_scale_(cfg.real("rates.x_scale")),
+          exponent_(cfg.real("rates.voronoi_exponent")) {
+        if (cfg.string("rates.init") != "near_truth")
+            throw core::ConfigError({cfg.origin("rates.init")}, "rates.init",
+                                    "the sigmoid gate supports only \"near_truth\" inits");
+        const fit::EmSettings em = em_settings(cfg);
+        ls_.tolerance = em.tolerance;
+        ls_.max_iterations = em.max_iterations;
+        ls_.restarts = em.restarts;
+        ls_.init_noise = em.init_noise;
+        ls_.init_noise_exponent = em.init_noise_exponent;
+        ls_.parameter_bound = cfg.real("rates.parameter_bound");
+        const double bound = ls_.parameter_bound;
+        const Eigen::VectorXd packed = truth_.pack();
+        if (bound > 0.0 && packed.cwiseAbs().maxCoeff() >= bound)
+            throw core::ConfigError({cfg.origin("rates.parameter_bound")}, "rates.parameter_bound",
+                                    fmt::format("must exceed every true parameter's magnitude "
+                                                "(largest {})",
+                                                packed.cwiseAbs().maxCoeff()));
+    }
+
+    std::vector<std::string> loss_names() const override {
+        return fit::sigmoid_voronoi_loss_names();
+    }
+
+    FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n) const override {
+        const auto sample =
+            model::sample_sigmoid_moe(expert_, truth_, noise_variance_, seed, job_id, n, x_scale_);
+        const auto result =
+            fit::fit_least_squares(expert_, sample.x, sample.y, k_fit_, ls_, {&truth_, seed, job_id});
+        return {result.iterations, -result.rss / static_cast<double>(n), result.converged,
+                result.restart,
+                fit::as_array(fit::sigmoid_voronoi_loss(result.params, truth_, exponent_))};
+    }
+
+private:
+    Eigen::Index k_fit_;
+    model::SigmoidMoeParams truth_;
+    model::ExpertFunction expert_;
+    fit::LeastSquaresSettings ls_;
+    double noise_variance_;
+    double x_scale_;
+    double exponent_;
+};
+
+void declare(core::Schema& schema) {
+    schema
+        .string("rates.expert_kind", "relu", model::expert_kind_names(),
+                "sigmoid gate: expert h(x) = phi(a'x + b), phi linear (identity), relu, gelu or "
+                "polynomial (z^expert_degree)")
+        .integer("rates.expert_degree", 2, 1, 16,
+                 "sigmoid gate: degree p of polynomial experts (a'x + b)^p")
+        .real("rates.noise_variance", 0.1, 0.0, 1e12,
+              "sigmoid gate: variance of the regression noise y = f(x) + N(0, noise_variance)")
+        .real("rates.parameter_bound", 0.0, 0.0, 1e6,
+              "sigmoid gate: least squares over |parameter| < bound (the paper's compact set; "
+              "0 = unbounded)");
+}
+
+std::unique_ptr<Family> make(const core::Config& cfg) {
+    return std::make_unique<SigmoidMoe>(cfg);
+}
+
+} // namespace
+
+FamilyEntry sigmoid_moe_family() {
+    return {{"sigmoid"}, &declare, &make};
+}
+
+} // namespace moesim::experiments::rates
