@@ -2,6 +2,7 @@
 // Shared helpers of the benchmark executables: timing statistics, command-line values and
 // JSON output (each benchmark prints one JSON document that bench/run collects).
 
+#include "moesim/core/allocator.hpp"
 #include "moesim/core/build_info.hpp"
 
 #include <Eigen/Core>
@@ -150,6 +151,7 @@ inline void emit(int argc, char** argv, const std::string& json) {
 /// rank throws, so a failing benchmark never hangs.
 template <class Run> int bench_main(int argc, char** argv, const char* name, Run run) {
     boost::mpi::environment env(argc, argv, boost::mpi::threading::single, false);
+    core::keep_freed_memory();
     const boost::mpi::communicator world;
     try {
         const std::string json = run(world, argc, argv);

@@ -8,8 +8,6 @@
 
 #include "bench_common.hpp"
 
-#include "moesim/core/allocator.hpp"
-
 #include "moesim/model/mean_field_langevin.hpp"
 
 #include <boost/mpi/collectives.hpp>
@@ -208,6 +206,5 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-    moesim::core::keep_freed_memory();
     return moesim::bench::bench_main(argc, argv, "bench_mfld_step", run);
 }

@@ -12,8 +12,6 @@
 
 #include "bench_common.hpp"
 
-#include "moesim/core/allocator.hpp"
-
 #include "moesim/core/philox.hpp"
 #include "moesim/model/moe_layer.hpp"
 
@@ -195,6 +193,5 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-    moesim::core::keep_freed_memory();
     return moesim::bench::bench_main(argc, argv, "bench_moe_step", run);
 }

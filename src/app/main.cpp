@@ -40,8 +40,8 @@ std::string join_arguments(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-    moesim::core::keep_freed_memory();
     boost::mpi::environment env(argc, argv, boost::mpi::threading::single, false);
+    moesim::core::keep_freed_memory();
     const boost::mpi::communicator world;
     const int rank = world.rank(), nranks = world.size();
     moesim::core::log::configure(rank, false);
