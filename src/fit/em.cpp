@@ -28,9 +28,10 @@ double weighted_log_gate(const Eigen::MatrixXd& resp, const Eigen::MatrixXd& log
 // weights the direction is computed from.
 template <class Objective>
 bool gate_newton_step(const model::Gate& gate, const Eigen::MatrixXd& x,
-                      const Eigen::MatrixXd& resp, double current, Objective objective,
+                      const Eigen::MatrixXd& resp, Objective objective,
                       model::MoeParams& params) {
     const GateObjective q = gate_objective(gate, x, resp, params);
+    const double current = q.value;
     const Eigen::VectorXd theta = pack_gate(params);
     Eigen::MatrixXd neg_hessian = -q.hessian;
     neg_hessian.diagonal().array() += 1e-12 * (neg_hessian.trace() + 1.0);
@@ -192,13 +193,25 @@ GateObjective gate_objective(const model::Gate& gate, const Eigen::MatrixXd& x,
 
 double e_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
               const model::MoeParams& params, Eigen::MatrixXd& resp) {
-    const Eigen::MatrixXd joint =
-        gate.log_weights(params, x) + model::expert_log_densities(params, x, y);
-    const Eigen::VectorXd max = joint.rowwise().maxCoeff();
-    resp = (joint.colwise() - max).array().exp().matrix();
-    const Eigen::VectorXd total = resp.rowwise().sum();
-    resp.array().colwise() /= total.array();
-    return (max.array() + total.array().log()).sum();
+    resp = gate.log_weights(params, x) + model::expert_log_densities(params, x, y);
+    // Column by column (k small, n large) so that max and exp vectorise over samples.
+    const Eigen::Index k = resp.cols();
+    Eigen::ArrayXd max = resp.col(0).array();
+    for (Eigen::Index i = 1; i < k; ++i)
+        max = max.max(resp.col(i).array());
+    Eigen::ArrayXd total = Eigen::ArrayXd::Zero(resp.rows());
+    // Eigen's vectorised exp clamps its argument, so exp(-inf) would be ~1e-308, not 0:
+    // experts a gate switches off (log-weight -inf) are set to exactly 0.
+    constexpr double minus_infinity = -std::numeric_limits<double>::infinity();
+    for (Eigen::Index i = 0; i < k; ++i) {
+        auto column = resp.col(i).array();
+        column = (column == minus_infinity).select(0.0, (column - max).exp());
+        total += column;
+    }
+    const Eigen::ArrayXd inverse = total.inverse();
+    for (Eigen::Index i = 0; i < k; ++i)
+        resp.col(i).array() *= inverse;
+    return (max + total.log()).sum();
 }
 
 void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
@@ -252,7 +265,7 @@ void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::Vect
         return weighted_log_gate(resp, gate.log_weights(p, x));
     };
     for (std::int64_t step = 0; step < settings.gate_newton_steps; ++step)
-        if (!gate_newton_step(gate, x, resp, q_value(params), q_value, params))
+        if (!gate_newton_step(gate, x, resp, q_value, params))
             break;
 }
 

@@ -61,10 +61,18 @@ MoeParams MoeParams::last_gate_zero() const {
 Eigen::MatrixXd SoftmaxGate::log_weights(const MoeParams& params, const Eigen::MatrixXd& x) const {
     Eigen::MatrixXd logits = x * params.gate_slope.transpose();
     logits.rowwise() += params.gate_bias.transpose();
-    const Eigen::VectorXd max = logits.rowwise().maxCoeff();
-    logits.colwise() -= max;
-    const Eigen::VectorXd log_norm = logits.array().exp().rowwise().sum().log().matrix();
-    logits.colwise() -= log_norm;
+    // Column by column (k is small, n large): each operation runs over n contiguous values,
+    // so max, exp and log vectorise; row-wise reductions over a column-major n x k do not.
+    const Eigen::Index k = logits.cols();
+    Eigen::ArrayXd max = logits.col(0).array();
+    for (Eigen::Index i = 1; i < k; ++i)
+        max = max.max(logits.col(i).array());
+    Eigen::ArrayXd sum = Eigen::ArrayXd::Zero(logits.rows());
+    for (Eigen::Index i = 0; i < k; ++i)
+        sum += (logits.col(i).array() - max).exp();
+    const Eigen::ArrayXd log_norm = max + sum.log();
+    for (Eigen::Index i = 0; i < k; ++i)
+        logits.col(i).array() -= log_norm;
     return logits;
 }
 
