@@ -2,21 +2,26 @@
 # The sgd d sweep on this machine: each point of jobs/configs/sgd-dsweep.txt with
 # jobs/configs/sgd-dsweep.toml, written to OUTDIR/sgd-<point>.h5, then the overlap and
 # steps-to-recovery plots. On a cluster use jobs/slurm/sweep.sbatch with the same files.
-# Usage: jobs/sgd-dsweep.sh [OUTDIR] [NP]   (MOESIM=path/to/moesim, default build/moesim)
+# Usage: jobs/sgd-dsweep.sh [OUTDIR] [NP] [--set KEY=VALUE ...]
+#   (MOESIM=path/to/moesim, default build/moesim; the --set options go to every point, after
+#   the point's own, e.g. the relu variant of the README's sgd section).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 outdir=${1:-sgd-dsweep}
 np=${2:-2}
+shift $(($# < 2 ? $# : 2))
 moesim=${MOESIM:-$here/../build/moesim}
 mkdir -p "$outdir"
 point=0
 while read -r line; do
     case "$line" in '' | '#'*) continue ;; esac
     read -r -a point_args <<<"$line"
-    echo "point $point: $line"
+    echo "point $point: $line $*"
     # mpirun forwards stdin to rank 0: without </dev/null it would eat the remaining points.
     "$here/../scripts/mpirun" -n "$np" "$moesim" run "$here/configs/sgd-dsweep.toml" --force \
-        --out "$outdir/sgd-$point.h5" "${point_args[@]}" </dev/null
+        --out "$outdir/sgd-$point.h5" "${point_args[@]}" "$@" </dev/null
     point=$((point + 1))
 done <"$here/configs/sgd-dsweep.txt"
-/usr/bin/python3 "$here/../python/plot_sgd.py" "$outdir"/sgd-*.h5 -o "$outdir/sgd"
+# The runs' outputs, not their checkpoint files (sgd-<point>.ckpt.h5).
+mapfile -t outputs < <(ls "$outdir"/sgd-*.h5 | grep -v '\.ckpt\.h5$')
+/usr/bin/python3 "$here/../python/plot_sgd.py" "${outputs[@]}" -o "$outdir/sgd"

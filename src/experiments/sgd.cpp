@@ -128,6 +128,45 @@ std::vector<double> balance_gradient(std::span<const double> router, const RowMa
     return {gradient.data(), gradient.data() + gradient.size()};
 }
 
+// One step of online k-means (vector quantisation) on the router rows W (n_experts x dim,
+// row-major) as prototypes: each sample of the batch goes to its top-1 expert argmax_e W_e x
+// (ties to the lower id, as the router), then W_e += lr * sum_{x -> e} (x - W_e) / batch.
+// SGD on the unsupervised loss 1/2 |x - W_e(x)|^2: it uses the inputs only, never labels or
+// cluster ids. On the whole batch, which every rank holds, one run.block_size block at a time
+// in block order: the same bits on every rank and at any rank count.
+void kmeans_router_step(std::span<double> router, const RowMatrix& inputs, Eigen::Index n_exp,
+                        double lr, Eigen::Index block) {
+    const Eigen::Index dim = inputs.cols(), batch = inputs.rows();
+    Eigen::Map<RowMatrix> weights(router.data(), n_exp, dim);
+    RowMatrix sums = RowMatrix::Zero(n_exp, dim);
+    std::vector<double> counts(static_cast<std::size_t>(n_exp), 0.0);
+    RowMatrix logits;
+    for (Eigen::Index first = 0; first < batch; first += block) {
+        const Eigen::Index rows = std::min(block, batch - first);
+        logits.noalias() = inputs.middleRows(first, rows) * weights.transpose();
+        for (Eigen::Index b = 0; b < rows; ++b) {
+            Eigen::Index top = 0;
+            for (Eigen::Index e = 1; e < n_exp; ++e)
+                if (logits(b, e) > logits(b, top))
+                    top = e;
+            sums.row(top) += inputs.row(first + b);
+            counts[static_cast<std::size_t>(top)] += 1.0;
+        }
+    }
+    const double scale = lr / static_cast<double>(batch);
+    for (Eigen::Index e = 0; e < n_exp; ++e)
+        weights.row(e) +=
+            scale * (sums.row(e) - counts[static_cast<std::size_t>(e)] * weights.row(e));
+}
+
+// The factor sgd.lr_scaling applies to the expert and vanilla step sizes at this d.
+double lr_factor(const core::Config& cfg) {
+    if (cfg.string("sgd.lr_scaling") == "inverse_dim")
+        return static_cast<double>(cfg.integer("sgd.lr_reference_dim")) /
+               static_cast<double>(cfg.integer("sgd.dim"));
+    return 1.0;
+}
+
 model::ClusteredSingleIndexSpec data_spec(const core::Config& cfg) {
     return {.dim = static_cast<Eigen::Index>(cfg.integer("sgd.dim")),
             .clusters = static_cast<int>(cfg.integer("sgd.clusters")),
@@ -177,6 +216,20 @@ public:
                   "the router's (Switch Transformer; f_e: fraction of the batch routed to e, "
                   "P_e: mean router probability of e); 0 disables")
             .real("sgd.lr_vanilla", 0.1, 0.0, 1e6, "learning rate of the vanilla network")
+            .string("sgd.lr_scaling", "none", {"none", "inverse_dim"},
+                    "inverse_dim: sgd.lr_experts and sgd.lr_vanilla are the step sizes at "
+                    "d = sgd.lr_reference_dim and are used times lr_reference_dim/d (spherical "
+                    "online SGD at information exponent 2 needs step ~ 1/d, then ~ d log d "
+                    "steps); the router's step sizes are not scaled")
+            .integer("sgd.lr_reference_dim", 64, 1, 1 << 20,
+                     "the d at which sgd.lr_experts and sgd.lr_vanilla hold with "
+                     "lr_scaling = inverse_dim")
+            .integer("sgd.router_kmeans_steps", 0, 0, std::numeric_limits<std::uint32_t>::max(),
+                     "steps at the start (all steps if >= run.steps) in which the router rows "
+                     "are trained as online k-means prototypes of the inputs alone (step size "
+                     "sgd.lr_router_kmeans; no labels, no cluster ids) instead of by the loss "
+                     "and load-balancing gradients; experts and vanilla train as usual")
+            .real("sgd.lr_router_kmeans", 0.5, 0.0, 1e6, "step size of the router's online k-means")
             .boolean("sgd.normalize", true,
                      "project first-layer directions back to the unit sphere after each step")
             .real("sgd.init_output_sd", 1.0, 0.0, 1e6, "initial second-layer weights ~ N(0, sd^2)")
@@ -302,9 +355,12 @@ public:
                 normalize_rows(vanilla.weights());
             }
         }
-        const double lr_experts = cfg.real("sgd.lr_experts");
+        const double lr_experts = cfg.real("sgd.lr_experts") * lr_factor(cfg);
         const double lr_router = cfg.real("sgd.lr_router");
-        const double lr_vanilla = cfg.real("sgd.lr_vanilla");
+        const double lr_vanilla = cfg.real("sgd.lr_vanilla") * lr_factor(cfg);
+        const auto router_kmeans_steps =
+            static_cast<std::uint64_t>(cfg.integer("sgd.router_kmeans_steps"));
+        const double lr_router_kmeans = cfg.real("sgd.lr_router_kmeans");
         const double router_balance = cfg.real("sgd.router_balance");
 
         const par::BlockPartition batch_samples(batch, block, comm.size());
@@ -481,11 +537,16 @@ public:
             moe.expert_weights() -= lr_experts * moe.expert_weight_gradient();
             moe.expert_output_weights() -= lr_experts * moe.expert_output_weight_gradient();
             auto router = moe.router().parameters();
-            const std::vector<double> balance =
-                balance_gradient(router, batch_inputs, moe.expert_load(), router_balance,
-                                 static_cast<Eigen::Index>(block));
-            for (std::size_t p = 0; p < router.size(); ++p)
-                router[p] -= lr_router * (moe.router_gradient()[p] + balance[p]);
+            if (step < router_kmeans_steps) {
+                kmeans_router_step(router, batch_inputs, static_cast<Eigen::Index>(n_experts),
+                                   lr_router_kmeans, static_cast<Eigen::Index>(block));
+            } else {
+                const std::vector<double> balance =
+                    balance_gradient(router, batch_inputs, moe.expert_load(), router_balance,
+                                     static_cast<Eigen::Index>(block));
+                for (std::size_t p = 0; p < router.size(); ++p)
+                    router[p] -= lr_router * (moe.router_gradient()[p] + balance[p]);
+            }
             // Vanilla network on the same samples.
             const auto start = Clock::now();
             const Eigen::VectorXd vanilla_residual = vanilla.predict(batch_inputs) - batch_labels;

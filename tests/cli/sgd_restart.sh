@@ -1,10 +1,12 @@
 # sgd checkpointed at 2 ranks and restarted at 1, 2, 3 and 4 ranks finishes with the same
 # bits as an uninterrupted run in /particles, /estimates and every /observables series but
-# the wall-clock phase_time.
+# the wall-clock phase_time. The router is trained by k-means until step 120, across the
+# checkpoint of step 100.
 source "$(dirname "$0")/common.sh"
 cd "$(mktemp -d ./sgd_restart.XXXX)"
 common=(-e sgd --quiet --set run.frame_every=20 --set run.block_size=16 --set sgd.dim=16
-    --set sgd.batch=40 --set sgd.test_samples=200 --set sgd.experts=3 --set sgd.vanilla_width=5)
+    --set sgd.batch=40 --set sgd.test_samples=200 --set sgd.experts=3 --set sgd.vanilla_width=5
+    --set sgd.router_kmeans_steps=120 --set sgd.lr_scaling=inverse_dim --set sgd.lr_reference_dim=32)
 expect_exit 0 log mpirun_moesim 2 run "${common[@]}" --set run.steps=300 --out full.h5
 # Stops at step 130 with checkpoints every 50: the last is at step 100, and the output
 # holds frames up to 130 that the restart must discard.
