@@ -22,15 +22,29 @@ std::span<const double> SoftmaxTopKRouter::parameters() const noexcept {
     return {weights_.data(), static_cast<std::size_t>(weights_.size())};
 }
 
+void Router::backward_into(const RowMatrix& inputs, const Routing& routing,
+                           const RowMatrix& dgate, std::span<double> parameter_gradient,
+                           RowMatrix& input_gradient) const {
+    const std::vector<double> grad = gradient(inputs, routing, dgate);
+    core::require(grad.size() == parameter_gradient.size(),
+                  "Router::backward_into: parameter_gradient has the wrong size");
+    std::copy(grad.begin(), grad.end(), parameter_gradient.begin());
+    input_gradient = this->input_gradient(inputs, routing, dgate);
+}
+
 Routing SoftmaxTopKRouter::route(const RowMatrix& inputs) const {
+    Routing routing;
+    route_into(inputs, routing);
+    return routing;
+}
+
+void SoftmaxTopKRouter::route_into(const RowMatrix& inputs, Routing& routing) const {
     core::require(inputs.cols() == dim(), "SoftmaxTopKRouter::route: input width != dim");
     const Eigen::Index n = inputs.rows(), n_exp = weights_.rows();
-    Routing routing;
     routing.k = k_;
     routing.cache = inputs * weights_.transpose(); // logits, then probabilities in place
     routing.expert.resize(static_cast<std::size_t>(n * k_));
     routing.gate.resize(n, k_);
-    std::vector<std::int32_t> order(static_cast<std::size_t>(n_exp));
     for (Eigen::Index b = 0; b < n; ++b) {
         auto p = routing.cache.row(b);
         const double top = p.maxCoeff();
@@ -40,16 +54,21 @@ Routing SoftmaxTopKRouter::route(const RowMatrix& inputs) const {
             sum += p(e);
         }
         p /= sum;
-        std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(),
-                         [&](std::int32_t i, std::int32_t j) { return p(i) > p(j); });
+        // Top k by k passes of a strict max (the first maximum wins, so ties go to the lower
+        // expert id): k is small, and no order vector or sort is needed.
+        std::int32_t* chosen = routing.expert.data() + b * k_;
         for (Eigen::Index s = 0; s < k_; ++s) {
-            const std::int32_t e = order[static_cast<std::size_t>(s)];
-            routing.expert[static_cast<std::size_t>(b * k_ + s)] = e;
-            routing.gate(b, s) = p(e);
+            std::int32_t best = -1;
+            for (Eigen::Index e = 0; e < n_exp; ++e) {
+                if (std::find(chosen, chosen + s, static_cast<std::int32_t>(e)) != chosen + s)
+                    continue;
+                if (best < 0 || p(e) > p(best))
+                    best = static_cast<std::int32_t>(e);
+            }
+            chosen[s] = best;
+            routing.gate(b, s) = p(best);
         }
     }
-    return routing;
 }
 
 RowMatrix SoftmaxTopKRouter::logit_gradient(const Routing& routing, const RowMatrix& dgate) const {
@@ -85,6 +104,21 @@ RowMatrix SoftmaxTopKRouter::input_gradient(const RowMatrix& inputs, const Routi
     core::require(inputs.rows() == routing.samples(),
                   "SoftmaxTopKRouter::input_gradient: inputs differ from the routing's");
     return logit_gradient(routing, dgate) * weights_;
+}
+
+void SoftmaxTopKRouter::backward_into(const RowMatrix& inputs, const Routing& routing,
+                                      const RowMatrix& dgate,
+                                      std::span<double> parameter_gradient,
+                                      RowMatrix& input_gradient) const {
+    core::require(inputs.rows() == routing.samples() &&
+                      parameter_gradient.size() == static_cast<std::size_t>(weights_.size()),
+                  "SoftmaxTopKRouter::backward_into: inputs or gradient sizes differ");
+    // One dL/dlogits for both products; each product evaluated as in gradient() and
+    // input_gradient(), so the bits are theirs.
+    const RowMatrix dlogits = logit_gradient(routing, dgate);
+    const RowMatrix grad = dlogits.transpose() * inputs;
+    std::copy_n(grad.data(), grad.size(), parameter_gradient.begin());
+    input_gradient.noalias() = dlogits * weights_;
 }
 
 } // namespace moesim::model
