@@ -209,10 +209,9 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
         batch.pre.noalias() = batch.inputs * weights_.middleRows(first, hidden_).transpose();
         batch.activation.resize(n_e, hidden_);
         batch.derivative.resize(n_e, hidden_);
-        for (Eigen::Index j = 0; j < hidden_; ++j)
-            for (Eigen::Index row = 0; row < n_e; ++row)
-                activate_with_derivative(activation_, batch.pre(row, j), batch.activation(row, j),
-                                         batch.derivative(row, j));
+        activate_with_derivative(activation_, batch.pre.data(), batch.activation.data(),
+                                 batch.derivative.data(),
+                                 static_cast<std::size_t>(batch.pre.size()));
         batch.output.noalias() = batch.activation * output_weights_.segment(first, hidden_);
     }
     seconds_.expert += seconds_since(start);

@@ -46,14 +46,15 @@ void SoftmaxTopKRouter::route_into(const RowMatrix& inputs, Routing& routing) co
     routing.expert.resize(static_cast<std::size_t>(n * k_));
     routing.gate.resize(n, k_);
     for (Eigen::Index b = 0; b < n; ++b) {
-        auto p = routing.cache.row(b);
-        const double top = p.maxCoeff();
+        double* p = routing.cache.row(b).data(); // row-major: n_exp contiguous values
+        const double top = *std::max_element(p, p + n_exp);
         double sum = 0.0;
         for (Eigen::Index e = 0; e < n_exp; ++e) {
-            p(e) = std::exp(p(e) - top);
-            sum += p(e);
+            p[e] = std::exp(p[e] - top);
+            sum += p[e];
         }
-        p /= sum;
+        for (Eigen::Index e = 0; e < n_exp; ++e)
+            p[e] /= sum;
         // Top k by k passes of a strict max (the first maximum wins, so ties go to the lower
         // expert id): k is small, and no order vector or sort is needed.
         std::int32_t* chosen = routing.expert.data() + b * k_;
@@ -62,11 +63,11 @@ void SoftmaxTopKRouter::route_into(const RowMatrix& inputs, Routing& routing) co
             for (Eigen::Index e = 0; e < n_exp; ++e) {
                 if (std::find(chosen, chosen + s, static_cast<std::int32_t>(e)) != chosen + s)
                     continue;
-                if (best < 0 || p(e) > p(best))
+                if (best < 0 || p[e] > p[best])
                     best = static_cast<std::int32_t>(e);
             }
             chosen[s] = best;
-            routing.gate(b, s) = p(best);
+            routing.gate(b, s) = p[best];
         }
     }
 }
@@ -93,32 +94,42 @@ RowMatrix SoftmaxTopKRouter::logit_gradient(const Routing& routing, const RowMat
 
 std::vector<double> SoftmaxTopKRouter::gradient(const RowMatrix& inputs, const Routing& routing,
                                                 const RowMatrix& dgate) const {
-    core::require(inputs.rows() == routing.samples(),
-                  "SoftmaxTopKRouter::gradient: inputs differ from the routing's");
-    const RowMatrix grad = logit_gradient(routing, dgate).transpose() * inputs;
-    return {grad.data(), grad.data() + grad.size()};
+    std::vector<double> grad(static_cast<std::size_t>(weights_.size()));
+    RowMatrix unused;
+    backward_into(inputs, routing, dgate, grad, unused);
+    return grad;
 }
 
 RowMatrix SoftmaxTopKRouter::input_gradient(const RowMatrix& inputs, const Routing& routing,
                                             const RowMatrix& dgate) const {
-    core::require(inputs.rows() == routing.samples(),
-                  "SoftmaxTopKRouter::input_gradient: inputs differ from the routing's");
-    return logit_gradient(routing, dgate) * weights_;
+    std::vector<double> unused(static_cast<std::size_t>(weights_.size()));
+    RowMatrix grad;
+    backward_into(inputs, routing, dgate, unused, grad);
+    return grad;
 }
 
 void SoftmaxTopKRouter::backward_into(const RowMatrix& inputs, const Routing& routing,
                                       const RowMatrix& dgate,
                                       std::span<double> parameter_gradient,
                                       RowMatrix& input_gradient) const {
-    core::require(inputs.rows() == routing.samples() &&
+    core::require(inputs.rows() == routing.samples() && inputs.cols() == dim() &&
                       parameter_gradient.size() == static_cast<std::size_t>(weights_.size()),
                   "SoftmaxTopKRouter::backward_into: inputs or gradient sizes differ");
-    // One dL/dlogits for both products; each product evaluated as in gradient() and
-    // input_gradient(), so the bits are theirs.
+    const Eigen::Index n = inputs.rows(), n_exp = weights_.rows();
+    // One dL/dlogits for both products. The parameter gradient sums over the block's
+    // samples: a GEMM. The input gradient sums over only n_experts terms per row: row updates
+    // in a fixed order (experts ascending) beat a GEMM of depth n_experts, and their bits
+    // depend on no shape.
     const RowMatrix dlogits = logit_gradient(routing, dgate);
     const RowMatrix grad = dlogits.transpose() * inputs;
     std::copy_n(grad.data(), grad.size(), parameter_gradient.begin());
-    input_gradient.noalias() = dlogits * weights_;
+    input_gradient.resize(n, dim());
+    for (Eigen::Index b = 0; b < n; ++b) {
+        auto row = input_gradient.row(b);
+        row = dlogits(b, 0) * weights_.row(0);
+        for (Eigen::Index e = 1; e < n_exp; ++e)
+            row += dlogits(b, e) * weights_.row(e);
+    }
 }
 
 } // namespace moesim::model
