@@ -267,8 +267,7 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
         router_->backward_into(
             block_inputs_[block - blocks.begin], routings_[block - blocks.begin], block_dgate_,
             std::span<double>(router_partials_).subspan((block - blocks.begin) * n_params, n_params),
-            block_input_gradient_);
-        input_gradient_.middleRows(first, rows) = block_input_gradient_;
+            input_gradient_.middleRows(first, rows));
     }
     router_gradient_ = par::sum_block_partials(comm_, samples, router_partials_, n_params);
     seconds_.reduce += seconds_since(start);

@@ -24,10 +24,12 @@ std::span<const double> SoftmaxTopKRouter::parameters() const noexcept {
 
 void Router::backward_into(const RowMatrix& inputs, const Routing& routing,
                            const RowMatrix& dgate, std::span<double> parameter_gradient,
-                           RowMatrix& input_gradient) const {
+                           Eigen::Ref<RowMatrix> input_gradient) const {
     const std::vector<double> grad = gradient(inputs, routing, dgate);
-    core::require(grad.size() == parameter_gradient.size(),
-                  "Router::backward_into: parameter_gradient has the wrong size");
+    core::require(grad.size() == parameter_gradient.size() &&
+                      input_gradient.rows() == inputs.rows() &&
+                      input_gradient.cols() == inputs.cols(),
+                  "Router::backward_into: a gradient has the wrong size");
     std::copy(grad.begin(), grad.end(), parameter_gradient.begin());
     input_gradient = this->input_gradient(inputs, routing, dgate);
 }
@@ -95,7 +97,7 @@ RowMatrix SoftmaxTopKRouter::logit_gradient(const Routing& routing, const RowMat
 std::vector<double> SoftmaxTopKRouter::gradient(const RowMatrix& inputs, const Routing& routing,
                                                 const RowMatrix& dgate) const {
     std::vector<double> grad(static_cast<std::size_t>(weights_.size()));
-    RowMatrix unused;
+    RowMatrix unused(inputs.rows(), inputs.cols());
     backward_into(inputs, routing, dgate, grad, unused);
     return grad;
 }
@@ -103,7 +105,7 @@ std::vector<double> SoftmaxTopKRouter::gradient(const RowMatrix& inputs, const R
 RowMatrix SoftmaxTopKRouter::input_gradient(const RowMatrix& inputs, const Routing& routing,
                                             const RowMatrix& dgate) const {
     std::vector<double> unused(static_cast<std::size_t>(weights_.size()));
-    RowMatrix grad;
+    RowMatrix grad(inputs.rows(), inputs.cols());
     backward_into(inputs, routing, dgate, unused, grad);
     return grad;
 }
@@ -111,19 +113,20 @@ RowMatrix SoftmaxTopKRouter::input_gradient(const RowMatrix& inputs, const Routi
 void SoftmaxTopKRouter::backward_into(const RowMatrix& inputs, const Routing& routing,
                                       const RowMatrix& dgate,
                                       std::span<double> parameter_gradient,
-                                      RowMatrix& input_gradient) const {
+                                      Eigen::Ref<RowMatrix> input_gradient) const {
     core::require(inputs.rows() == routing.samples() && inputs.cols() == dim() &&
-                      parameter_gradient.size() == static_cast<std::size_t>(weights_.size()),
+                      parameter_gradient.size() == static_cast<std::size_t>(weights_.size()) &&
+                      input_gradient.rows() == inputs.rows() &&
+                      input_gradient.cols() == inputs.cols(),
                   "SoftmaxTopKRouter::backward_into: inputs or gradient sizes differ");
     const Eigen::Index n = inputs.rows(), n_exp = weights_.rows();
     // One dL/dlogits for both products. The parameter gradient sums over the block's
     // samples: a GEMM. The input gradient sums over only n_experts terms per row: row updates
     // in a fixed order (experts ascending) beat a GEMM of depth n_experts, and their bits
-    // depend on no shape.
+    // depend on no shape or alignment, so they can go straight into the caller's rows.
     const RowMatrix dlogits = logit_gradient(routing, dgate);
     const RowMatrix grad = dlogits.transpose() * inputs;
     std::copy_n(grad.data(), grad.size(), parameter_gradient.begin());
-    input_gradient.resize(n, dim());
     for (Eigen::Index b = 0; b < n; ++b) {
         auto row = input_gradient.row(b);
         row = dlogits(b, 0) * weights_.row(0);

@@ -160,7 +160,7 @@ private:
     // Buffers kept across calls: a step allocates nothing once the routing has settled
     // (fresh large buffers cost a page fault per page on first touch).
     std::vector<double> load_partials_, router_partials_;
-    RowMatrix dgate_, block_dgate_, block_input_gradient_;
+    RowMatrix dgate_, block_dgate_;
     std::vector<std::uint64_t> next_, expert_offsets_, counts_scaled_, counts_scaled_back_;
     std::vector<std::size_t> expert_order_;
     std::vector<double> send_dispatch_; // DispatchHeader + input row per slot

@@ -56,11 +56,12 @@ public:
                                      const RowMatrix& dgate) const = 0;
 
     /// gradient() into `parameter_gradient` (parameters().size() values) and input_gradient()
-    /// into `input_gradient` (resized, storage reused) at once, so that a router can share
-    /// their common work. Same results as the two calls, which the default makes.
+    /// into `input_gradient` (inputs' shape, e.g. rows of a larger matrix) at once, so that a
+    /// router can share their common work. Same results as the two calls, which the default
+    /// makes.
     virtual void backward_into(const RowMatrix& inputs, const Routing& routing,
                                const RowMatrix& dgate, std::span<double> parameter_gradient,
-                               RowMatrix& input_gradient) const;
+                               Eigen::Ref<RowMatrix> input_gradient) const;
 };
 
 /// Softmax over linear logits W_r x (n_experts x dim), keeping the k largest probabilities
@@ -86,7 +87,7 @@ public:
                              const RowMatrix& dgate) const override;
     void backward_into(const RowMatrix& inputs, const Routing& routing, const RowMatrix& dgate,
                        std::span<double> parameter_gradient,
-                       RowMatrix& input_gradient) const override;
+                       Eigen::Ref<RowMatrix> input_gradient) const override;
 
     /// W_r, one row per expert; parameters() is this matrix, row-major.
     RowMatrix& weights() noexcept { return weights_; }
