@@ -44,7 +44,8 @@ void SoftmaxTopKRouter::route_into(const RowMatrix& inputs, Routing& routing) co
     core::require(inputs.cols() == dim(), "SoftmaxTopKRouter::route: input width != dim");
     const Eigen::Index n = inputs.rows(), n_exp = weights_.rows();
     routing.k = k_;
-    routing.cache = inputs * weights_.transpose(); // logits, then probabilities in place
+    // Logits, then probabilities in place; straight into the kept matrix (no temporary).
+    routing.cache.noalias() = inputs * weights_.transpose();
     routing.expert.resize(static_cast<std::size_t>(n * k_));
     routing.gate.resize(n, k_);
     for (Eigen::Index b = 0; b < n; ++b) {
