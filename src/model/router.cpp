@@ -128,11 +128,26 @@ void SoftmaxTopKRouter::backward_into(const RowMatrix& inputs, const Routing& ro
     const RowMatrix dlogits = logit_gradient(routing, dgate);
     const RowMatrix grad = dlogits.transpose() * inputs;
     std::copy_n(grad.data(), grad.size(), parameter_gradient.begin());
+    // Eight columns at a time in a register across the experts, then the remainder: each
+    // value is ((dl_0 w_0 + dl_1 w_1) + ...) either way.
+    using Chunk = Eigen::Array<double, 8, 1>;
+    const Eigen::Index d = dim();
     for (Eigen::Index b = 0; b < n; ++b) {
-        auto row = input_gradient.row(b);
-        row = dlogits(b, 0) * weights_.row(0);
-        for (Eigen::Index e = 1; e < n_exp; ++e)
-            row += dlogits(b, e) * weights_.row(e);
+        double* out = input_gradient.row(b).data();
+        const double* dl = dlogits.row(b).data();
+        Eigen::Index i = 0;
+        for (; i + 8 <= d; i += 8) {
+            Chunk acc = dl[0] * Eigen::Map<const Chunk>(weights_.row(0).data() + i);
+            for (Eigen::Index e = 1; e < n_exp; ++e)
+                acc += dl[e] * Eigen::Map<const Chunk>(weights_.row(e).data() + i);
+            Eigen::Map<Chunk>(out + i) = acc;
+        }
+        for (; i < d; ++i) {
+            double value = dl[0] * weights_(0, i);
+            for (Eigen::Index e = 1; e < n_exp; ++e)
+                value += dl[e] * weights_(e, i);
+            out[i] = value;
+        }
     }
 }
 
