@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <numeric>
 
 namespace moesim::model {
@@ -83,24 +84,29 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
     const Eigen::Index k = router_->top_k();
     const auto n_experts = static_cast<std::size_t>(experts_.n_items());
     const int nranks = comm_.size();
+    const auto d = static_cast<std::size_t>(dim_);
     samples_ = samples;
-    inputs_ = local_inputs;
+    n_local_ = n_local;
 
     // Route one sample block at a time: the router's products have the block's shape at any
-    // rank count. Expert loads are counted per block and summed in block order.
+    // rank count. The block's inputs are kept for backward(). Expert loads are counted per
+    // block and summed in block order.
     auto start = Clock::now();
     const par::IdRange blocks = samples.blocks_of(comm_.rank());
-    routings_.clear();
+    block_inputs_.resize(blocks.size());
+    routings_.resize(blocks.size());
     slot_expert_.resize(static_cast<std::size_t>(n_local * k));
     slot_gate_.resize(n_local, k);
-    std::vector<double> load_partials(blocks.size() * n_experts, 0.0);
+    load_partials_.assign(blocks.size() * n_experts, 0.0);
     for (std::uint64_t block = blocks.begin; block < blocks.end; ++block) {
         const par::IdRange ids = samples.items_in_block(block);
         const auto first = static_cast<Eigen::Index>(ids.begin - mine.begin);
         const auto rows = static_cast<Eigen::Index>(ids.size());
-        const RowMatrix block_inputs = local_inputs.middleRows(first, rows);
-        Routing routing = router_->route(block_inputs);
-        double* load = load_partials.data() + (block - blocks.begin) * n_experts;
+        RowMatrix& block_inputs = block_inputs_[block - blocks.begin];
+        block_inputs = local_inputs.middleRows(first, rows);
+        Routing& routing = routings_[block - blocks.begin];
+        router_->route_into(block_inputs, routing);
+        double* load = load_partials_.data() + (block - blocks.begin) * n_experts;
         for (Eigen::Index b = 0; b < rows; ++b)
             for (Eigen::Index s = 0; s < k; ++s) {
                 const std::int32_t e = routing.expert[static_cast<std::size_t>(b * k + s)];
@@ -108,90 +114,105 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
                 slot_gate_(first + b, s) = routing.gate(b, s);
                 load[e] += 1.0;
             }
-        routings_.push_back(std::move(routing));
     }
     seconds_.route += seconds_since(start);
     start = Clock::now();
-    load_ = par::sum_block_partials(comm_, samples, load_partials, n_experts);
+    load_ = par::sum_block_partials(comm_, samples, load_partials_, n_experts);
     seconds_.reduce += seconds_since(start);
 
-    // Dispatch: headers and input rows to each slot's expert owner, by destination rank,
-    // within a rank in (sample, slot) order.
+    // Dispatch: one record per slot, header then input row, to the slot's expert owner, by
+    // destination rank, within a rank in (sample, slot) order. One exchange (counts, then
+    // records) instead of one for headers and one for rows.
     start = Clock::now();
+    const std::size_t width = 2 + d; // doubles per record
     dispatch_counts_.assign(static_cast<std::size_t>(nranks), 0);
     for (const std::int32_t e : slot_expert_)
         ++dispatch_counts_[static_cast<std::size_t>(
             experts_.owner_of_item(static_cast<std::uint64_t>(e)))];
-    std::vector<std::uint64_t> next(static_cast<std::size_t>(nranks), 0);
-    std::exclusive_scan(dispatch_counts_.begin(), dispatch_counts_.end(), next.begin(),
+    next_.resize(static_cast<std::size_t>(nranks));
+    std::exclusive_scan(dispatch_counts_.begin(), dispatch_counts_.end(), next_.begin(),
                         std::uint64_t{0});
-    std::vector<DispatchHeader>& headers = send_headers_;
-    std::vector<double>& rows = send_rows_;
-    headers.resize(slot_expert_.size());
-    rows.resize(slot_expert_.size() * static_cast<std::size_t>(dim_));
+    send_dispatch_.resize(slot_expert_.size() * width);
     send_position_.resize(slot_expert_.size());
     for (Eigen::Index i = 0; i < n_local; ++i)
         for (Eigen::Index s = 0; s < k; ++s) {
             const auto slot = static_cast<std::size_t>(i * k + s);
             const std::int32_t e = slot_expert_[slot];
-            const std::uint64_t pos = next[static_cast<std::size_t>(
+            const std::uint64_t pos = next_[static_cast<std::size_t>(
                 experts_.owner_of_item(static_cast<std::uint64_t>(e)))]++;
             send_position_[slot] = pos;
-            headers[pos] = {mine.begin + static_cast<std::uint64_t>(i), e,
-                            static_cast<std::int32_t>(s)};
-            std::copy_n(local_inputs.row(i).data(), dim_,
-                        rows.data() + pos * static_cast<std::uint64_t>(dim_));
+            const DispatchHeader header{mine.begin + static_cast<std::uint64_t>(i), e,
+                                        static_cast<std::int32_t>(s)};
+            double* record = send_dispatch_.data() + pos * width;
+            std::memcpy(record, &header, sizeof header);
+            std::copy_n(local_inputs.row(i).data(), dim_, record + 2);
         }
-    par::exchange_into(comm_, std::span<const DispatchHeader>(headers), dispatch_counts_,
-                       received_headers_);
-    // The rows follow the headers' layout, so their receive counts are known: no second
-    // count exchange (nor in the three exchanges below, which reverse or repeat this one).
-    par::exchange_into(comm_, std::span<const double>(rows),
-                       times(dispatch_counts_, static_cast<std::uint64_t>(dim_)),
-                       times(received_headers_.counts, static_cast<std::uint64_t>(dim_)),
-                       received_rows_);
-    const auto& received = received_headers_;
-    const auto& received_rows = received_rows_;
-    received_counts_ = received.counts;
+    counts_scaled_ = times(dispatch_counts_, width);
+    par::exchange_into(comm_, std::span<const double>(send_dispatch_), counts_scaled_,
+                       received_dispatch_);
+    const std::vector<double>& received = received_dispatch_.records;
+    received_counts_ = received_dispatch_.counts;
+    for (auto& c : received_counts_) {
+        core::require(c % width == 0, "MoeLayer: received a partial dispatch record");
+        c /= width;
+    }
+    const std::size_t n_received = received.size() / width;
+    auto header_of = [&](std::size_t r) {
+        DispatchHeader h;
+        std::memcpy(&h, received.data() + r * width, sizeof h);
+        return h;
+    };
     seconds_.dispatch += seconds_since(start);
 
     // Expert compute: each expert's batch sorted by sample id, so its rows and products do
     // not depend on which ranks the samples came from or in what order they arrived.
     start = Clock::now();
-    const auto n_received = received.records.size();
-    std::vector<std::vector<std::size_t>> by_expert(local_.size());
-    for (std::size_t r = 0; r < n_received; ++r) {
-        const auto e = static_cast<std::uint64_t>(received.records[r].expert);
-        core::require(local_.contains(e), "MoeLayer: received a sample for a foreign expert");
-        by_expert[e - local_.begin].push_back(r);
-    }
-    batches_.assign(local_.size(), ExpertBatch{});
     placements_.resize(n_received);
+    expert_offsets_.assign(local_.size() + 1, 0);
+    for (std::size_t r = 0; r < n_received; ++r) {
+        const DispatchHeader h = header_of(r);
+        const auto e = static_cast<std::uint64_t>(h.expert);
+        core::require(local_.contains(e), "MoeLayer: received a sample for a foreign expert");
+        placements_[r] = {h.sample, h.expert, h.slot, 0};
+        ++expert_offsets_[e - local_.begin + 1];
+    }
+    std::partial_sum(expert_offsets_.begin(), expert_offsets_.end(), expert_offsets_.begin());
+    next_.assign(expert_offsets_.begin(), expert_offsets_.end() - 1);
+    expert_order_.resize(n_received);
+    for (std::size_t r = 0; r < n_received; ++r)
+        expert_order_[next_[static_cast<std::uint64_t>(placements_[r].expert) - local_.begin]++] =
+            r;
+    batches_.resize(local_.size());
     for (std::size_t le = 0; le < local_.size(); ++le) {
-        auto& order = by_expert[le];
-        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-            return received.records[a].sample < received.records[b].sample;
-        });
+        // Sources arrive in rank order and send in sample order, so the batch is usually
+        // sorted already; sort only if not.
+        const auto order_begin =
+            expert_order_.begin() + static_cast<std::ptrdiff_t>(expert_offsets_[le]);
+        const auto order_end =
+            expert_order_.begin() + static_cast<std::ptrdiff_t>(expert_offsets_[le + 1]);
+        auto by_sample = [&](std::size_t a, std::size_t b) {
+            return placements_[a].sample < placements_[b].sample;
+        };
+        if (!std::is_sorted(order_begin, order_end, by_sample))
+            std::sort(order_begin, order_end, by_sample);
         ExpertBatch& batch = batches_[le];
-        const auto n_e = static_cast<Eigen::Index>(order.size());
-        batch.sample.resize(order.size());
+        const auto n_e = static_cast<Eigen::Index>(order_end - order_begin);
+        batch.sample.resize(static_cast<std::size_t>(n_e));
         batch.inputs.resize(n_e, dim_);
         for (Eigen::Index row = 0; row < n_e; ++row) {
-            const std::size_t r = order[static_cast<std::size_t>(row)];
-            batch.sample[static_cast<std::size_t>(row)] = received.records[r].sample;
-            std::copy_n(received_rows.records.data() + r * static_cast<std::size_t>(dim_), dim_,
-                        batch.inputs.row(row).data());
-            placements_[r] = {received.records[r].sample, received.records[r].expert, row};
+            const std::size_t r = order_begin[row];
+            batch.sample[static_cast<std::size_t>(row)] = placements_[r].sample;
+            std::copy_n(received.data() + r * width + 2, dim_, batch.inputs.row(row).data());
+            placements_[r].row = row;
         }
         const auto first = static_cast<Eigen::Index>(le) * hidden_;
-        const Eigen::MatrixXd pre = batch.inputs * weights_.middleRows(first, hidden_).transpose();
+        batch.pre.noalias() = batch.inputs * weights_.middleRows(first, hidden_).transpose();
         batch.activation.resize(n_e, hidden_);
         batch.derivative.resize(n_e, hidden_);
-        for (Eigen::Index j = 0; j < hidden_; ++j)
-            for (Eigen::Index row = 0; row < n_e; ++row)
-                activate_with_derivative(activation_, pre(row, j), batch.activation(row, j),
-                                         batch.derivative(row, j));
-        batch.output = batch.activation * output_weights_.segment(first, hidden_);
+        activate_with_derivative(activation_, batch.pre.data(), batch.activation.data(),
+                                 batch.derivative.data(),
+                                 static_cast<std::size_t>(batch.pre.size()));
+        batch.output.noalias() = batch.activation * output_weights_.segment(first, hidden_);
     }
     seconds_.expert += seconds_since(start);
 
@@ -200,10 +221,10 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
     std::vector<SlotValue>& replies = send_values_;
     replies.resize(n_received);
     for (std::size_t r = 0; r < n_received; ++r) {
-        const auto& h = received.records[r];
+        const Placement& p = placements_[r];
         const auto le =
-            static_cast<std::size_t>(static_cast<std::uint64_t>(h.expert) - local_.begin);
-        replies[r] = {h.sample, h.expert, h.slot, batches_[le].output(placements_[r].row)};
+            static_cast<std::size_t>(static_cast<std::uint64_t>(p.expert) - local_.begin);
+        replies[r] = {p.sample, p.expert, p.slot, batches_[le].output(p.row)};
     }
     par::exchange_into(comm_, std::span<const SlotValue>(replies), received_counts_,
                        dispatch_counts_, received_values_);
@@ -225,34 +246,30 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
 }
 
 void MoeLayer::backward(const Eigen::VectorXd& dloss) {
-    core::require(samples_.has_value() && dloss.size() == inputs_.rows(),
+    core::require(samples_.has_value() && dloss.size() == n_local_,
                   "MoeLayer::backward: call forward() first, with one dloss per local sample");
     const par::BlockPartition& samples = *samples_;
     const par::IdRange mine = samples.items_of(comm_.rank());
-    const Eigen::Index n_local = inputs_.rows(), k = router_->top_k();
+    const Eigen::Index n_local = n_local_, k = router_->top_k();
 
     // Router: per sample block, then summed in block order.
     auto start = Clock::now();
-    const RowMatrix dgate = slot_output_.array().colwise() * dloss.array();
+    dgate_ = slot_output_.array().colwise() * dloss.array();
     const std::size_t n_params = router_->parameters().size();
     const par::IdRange blocks = samples.blocks_of(comm_.rank());
-    std::vector<double> partials(blocks.size() * n_params);
+    router_partials_.resize(blocks.size() * n_params);
     input_gradient_.resize(n_local, dim_);
     for (std::uint64_t block = blocks.begin; block < blocks.end; ++block) {
         const par::IdRange ids = samples.items_in_block(block);
         const auto first = static_cast<Eigen::Index>(ids.begin - mine.begin);
         const auto rows = static_cast<Eigen::Index>(ids.size());
-        const RowMatrix block_inputs = inputs_.middleRows(first, rows);
-        const RowMatrix block_dgate = dgate.middleRows(first, rows);
-        const auto grad =
-            router_->gradient(block_inputs, routings_[block - blocks.begin], block_dgate);
-        input_gradient_.middleRows(first, rows) =
-            router_->input_gradient(block_inputs, routings_[block - blocks.begin], block_dgate);
-        std::copy(grad.begin(), grad.end(),
-                  partials.begin() +
-                      static_cast<std::ptrdiff_t>((block - blocks.begin) * n_params));
+        block_dgate_ = dgate_.middleRows(first, rows);
+        router_->backward_into(
+            block_inputs_[block - blocks.begin], routings_[block - blocks.begin], block_dgate_,
+            std::span<double>(router_partials_).subspan((block - blocks.begin) * n_params, n_params),
+            input_gradient_.middleRows(first, rows));
     }
-    router_gradient_ = par::sum_block_partials(comm_, samples, partials, n_params);
+    router_gradient_ = par::sum_block_partials(comm_, samples, router_partials_, n_params);
     seconds_.reduce += seconds_since(start);
 
     // Output gradients dL/dh = dloss * gate to the expert owners, in the forward's layout,
@@ -274,8 +291,7 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
 
     start = Clock::now();
     for (auto& batch : batches_)
-        batch.output_gradient =
-            Eigen::VectorXd::Zero(static_cast<Eigen::Index>(batch.sample.size()));
+        batch.output_gradient.setZero(static_cast<Eigen::Index>(batch.sample.size()));
     for (std::size_t r = 0; r < received.records.size(); ++r) {
         const auto& v = received.records[r];
         const Placement& p = placements_[r];
@@ -286,17 +302,18 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
     }
     // Over each expert's whole id-sorted batch, as in forward().
     for (std::size_t le = 0; le < batches_.size(); ++le) {
-        const ExpertBatch& batch = batches_[le];
+        ExpertBatch& batch = batches_[le];
         const auto first = static_cast<Eigen::Index>(le) * hidden_;
         const auto a = output_weights_.segment(first, hidden_);
-        const Eigen::MatrixXd pre_gradient =
+        Eigen::MatrixXd& pre_gradient = batch.pre; // the pre-activations are no longer needed
+        pre_gradient =
             (batch.derivative.array().colwise() * batch.output_gradient.array()).rowwise() *
             a.transpose().array();
         weight_gradient_.middleRows(first, hidden_).noalias() =
             pre_gradient.transpose() * batch.inputs;
         output_weight_gradient_.segment(first, hidden_).noalias() =
             batch.activation.transpose() * batch.output_gradient;
-        batches_[le].input_gradient.noalias() = pre_gradient * weights_.middleRows(first, hidden_);
+        batch.input_gradient.noalias() = pre_gradient * weights_.middleRows(first, hidden_);
     }
     seconds_.expert += seconds_since(start);
 
@@ -312,9 +329,10 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
         const auto& batch = batches_[static_cast<std::uint64_t>(p.expert) - local_.begin];
         std::copy_n(batch.input_gradient.row(p.row).data(), dim_, rows.data() + r * d);
     }
-    par::exchange_into(comm_, std::span<const double>(rows),
-                       times(received_counts_, static_cast<std::uint64_t>(dim_)),
-                       times(dispatch_counts_, static_cast<std::uint64_t>(dim_)), received_rows_);
+    counts_scaled_ = times(received_counts_, d);
+    counts_scaled_back_ = times(dispatch_counts_, d);
+    par::exchange_into(comm_, std::span<const double>(rows), counts_scaled_, counts_scaled_back_,
+                       received_rows_);
     const auto& back = received_rows_;
     core::require(back.records.size() == slot_expert_.size() * d,
                   "MoeLayer::backward: input gradients came back for a wrong number of slots");

@@ -1,8 +1,8 @@
 #pragma once
 // The expert-parallel mixture-of-experts layer: y(x) = sum_s gate_s(x) h_{e_s}(x) over the
 // router's k slots, experts h_e(x) = sum_j a_ej sigma(<w_ej, x>) sharded over ranks by a
-// BlockPartition over expert ids. Forward: route (per sample block) -> dispatch (par::exchange
-// of sample headers and input rows to the experts' owners) -> expert compute over each
+// BlockPartition over expert ids. Forward: route (per sample block) -> dispatch (one
+// par::exchange of records = sample header + input row, to the experts' owners) -> expert compute over each
 // expert's whole id-sorted batch -> combine (exchange back, gate-weighted sum). Backward:
 // output gradients go to the owners by the same exchange layout, expert gradients stay
 // there, router gradients are summed over sample blocks with par::sum_block_partials. Every
@@ -96,13 +96,14 @@ public:
     MoePhaseSeconds& phase_seconds() noexcept { return seconds_; }
 
 private:
-    // Dispatch header of one (sample, slot); the input row travels in a parallel exchange of
-    // doubles with counts x dim, so records stay fixed-size for any dim.
+    // Dispatch header of one (sample, slot). It travels in front of the slot's input row in
+    // one record of 2 + dim doubles, so a dispatch is a single exchange.
     struct DispatchHeader {
         std::uint64_t sample;
         std::int32_t expert;
         std::int32_t slot;
     };
+    static_assert(sizeof(DispatchHeader) == 2 * sizeof(double));
     // An expert output (combine) or an output gradient (backward dispatch) of one slot.
     struct SlotValue {
         std::uint64_t sample;
@@ -114,6 +115,7 @@ private:
     struct ExpertBatch {
         std::vector<std::uint64_t> sample; // sorted sample ids
         RowMatrix inputs;                  // n_e x dim
+        Eigen::MatrixXd pre;               // n_e x hidden: <w_j, x>, then dL/d<w_j, x>
         Eigen::MatrixXd activation;        // n_e x hidden: sigma(<w_j, x>)
         Eigen::MatrixXd derivative;        // n_e x hidden: sigma'(<w_j, x>)
         Eigen::VectorXd output;            // n_e
@@ -124,6 +126,7 @@ private:
     struct Placement {
         std::uint64_t sample;
         std::int32_t expert;
+        std::int32_t slot;
         Eigen::Index row;
     };
 
@@ -142,7 +145,8 @@ private:
 
     // Cache of the last forward() on the sample side.
     std::optional<par::BlockPartition> samples_;
-    RowMatrix inputs_;
+    Eigen::Index n_local_ = 0;
+    std::vector<RowMatrix> block_inputs_;        // the inputs, one matrix per local block
     std::vector<Routing> routings_;              // one per local sample block
     std::vector<std::int32_t> slot_expert_;      // n_local x k
     RowMatrix slot_gate_, slot_output_;          // n_local x k
@@ -153,11 +157,16 @@ private:
     std::vector<Placement> placements_; // per received slot, in receive order
     std::vector<std::uint64_t> received_counts_;
     MoePhaseSeconds seconds_;
-    // Exchange buffers, kept across calls so that steps of similar routing reuse their memory.
-    std::vector<DispatchHeader> send_headers_;
+    // Buffers kept across calls: a step allocates nothing once the routing has settled
+    // (fresh large buffers cost a page fault per page on first touch).
+    std::vector<double> load_partials_, router_partials_;
+    RowMatrix dgate_, block_dgate_;
+    std::vector<std::uint64_t> next_, expert_offsets_, counts_scaled_, counts_scaled_back_;
+    std::vector<std::size_t> expert_order_;
+    std::vector<double> send_dispatch_; // DispatchHeader + input row per slot
     std::vector<SlotValue> send_values_;
     std::vector<double> send_rows_;
-    par::Received<DispatchHeader> received_headers_; // forward dispatch, used until backward
+    par::Received<double> received_dispatch_;
     par::Received<SlotValue> received_values_;
     par::Received<double> received_rows_;
 };

@@ -40,6 +40,12 @@ public:
     /// (Eigen picks kernels by shape): callers pass one sample block at a time.
     virtual Routing route(const RowMatrix& inputs) const = 0;
 
+    /// As route(), into `routing`, whose storage is reused: the MoE layer routes every step.
+    /// Same results as route(). The default calls route().
+    virtual void route_into(const RowMatrix& inputs, Routing& routing) const {
+        routing = route(inputs);
+    }
+
     /// d/d(parameters) of sum_{b,s} dgate(b, s) * gate(b, s), for the rows of `inputs` and
     /// `routing` returned by route() on them. Local; same shape rule as route().
     virtual std::vector<double> gradient(const RowMatrix& inputs, const Routing& routing,
@@ -48,6 +54,14 @@ public:
     /// d/d(inputs) of the same sum: one row per input row. Local; same shape rule.
     virtual RowMatrix input_gradient(const RowMatrix& inputs, const Routing& routing,
                                      const RowMatrix& dgate) const = 0;
+
+    /// gradient() into `parameter_gradient` (parameters().size() values) and input_gradient()
+    /// into `input_gradient` (inputs' shape, e.g. rows of a larger matrix) at once, so that a
+    /// router can share their common work. Same results as the two calls, which the default
+    /// makes.
+    virtual void backward_into(const RowMatrix& inputs, const Routing& routing,
+                               const RowMatrix& dgate, std::span<double> parameter_gradient,
+                               Eigen::Ref<RowMatrix> input_gradient) const;
 };
 
 /// Softmax over linear logits W_r x (n_experts x dim), keeping the k largest probabilities
@@ -66,10 +80,14 @@ public:
     std::span<double> parameters() noexcept override;
     std::span<const double> parameters() const noexcept override;
     Routing route(const RowMatrix& inputs) const override;
+    void route_into(const RowMatrix& inputs, Routing& routing) const override;
     std::vector<double> gradient(const RowMatrix& inputs, const Routing& routing,
                                  const RowMatrix& dgate) const override;
     RowMatrix input_gradient(const RowMatrix& inputs, const Routing& routing,
                              const RowMatrix& dgate) const override;
+    void backward_into(const RowMatrix& inputs, const Routing& routing, const RowMatrix& dgate,
+                       std::span<double> parameter_gradient,
+                       Eigen::Ref<RowMatrix> input_gradient) const override;
 
     /// W_r, one row per expert; parameters() is this matrix, row-major.
     RowMatrix& weights() noexcept { return weights_; }
