@@ -85,23 +85,30 @@ public:
             family.declare(schema);
     }
 
+    // Every config error surfaces here, before the output file exists.
+    void validate(const core::Config& cfg, const boost::mpi::communicator&) const override {
+        rates::family_of(cfg.string("rates.gate")).make(cfg); // checks the family's keys
+        const auto& n_grid = cfg.integer_array("rates.n");
+        if (n_grid.size() * static_cast<std::uint64_t>(cfg.integer("rates.replicates")) >
+            std::numeric_limits<std::uint32_t>::max())
+            throw core::ConfigError(
+                {cfg.origin("rates.replicates")}, "rates.replicates",
+                "too many (n, replicate) jobs: at most 2^32-1 (Philox counter)");
+        if (std::adjacent_find(n_grid.begin(), n_grid.end(), std::greater_equal<>()) !=
+            n_grid.end())
+            throw core::ConfigError({cfg.origin("rates.n")}, "rates.n",
+                                    "must be strictly increasing");
+    }
+
     std::vector<KeyFigure> run(Context& ctx) override {
         const core::Config& cfg = ctx.config;
         const auto family = rates::family_of(cfg.string("rates.gate")).make(cfg);
         const auto& n_grid = cfg.integer_array("rates.n");
         const auto replicates = static_cast<std::uint64_t>(cfg.integer("rates.replicates"));
         const std::uint64_t n_jobs = n_grid.size() * replicates;
-        if (n_jobs > std::numeric_limits<std::uint32_t>::max())
-            throw core::ConfigError(
-                {cfg.origin("rates.replicates")}, "rates.replicates",
-                "too many (n, replicate) jobs: at most 2^32-1 (Philox counter)");
         std::vector<double> n_values;
         for (std::int64_t n : n_grid)
             n_values.push_back(static_cast<double>(n));
-        if (std::adjacent_find(n_values.begin(), n_values.end(), std::greater_equal<>()) !=
-            n_values.end())
-            throw core::ConfigError({cfg.origin("rates.n")}, "rates.n",
-                                    "must be strictly increasing");
 
         const auto loss_names = family->loss_names();
         const std::size_t width = record_losses + loss_names.size();

@@ -27,8 +27,12 @@ Eigen::VectorXd read_vector(const core::Config& cfg, const char* key, Eigen::Ind
     const auto& values = cfg.real_array(key);
     if (static_cast<Eigen::Index>(values.size()) != count)
         throw core::ConfigError({cfg.origin(key)}, key,
-                                fmt::format("has {} values, expected {} ({} of gate '{}')",
-                                            values.size(), count, what, cfg.string("rates.gate")));
+                                fmt::format("has {} values, expected {} ({} of gate '{}'; "
+                                            "jobs/configs/rates-{}.toml is a complete example)",
+                                            values.size(), count, what, cfg.string("rates.gate"),
+                                            cfg.string("rates.gate") == "contaminated"
+                                                ? "contaminated"
+                                                : "softmax-contaminated"));
     return Eigen::Map<const Eigen::VectorXd>(values.data(), count);
 }
 

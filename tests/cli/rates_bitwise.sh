@@ -23,6 +23,11 @@ expect_in "$dir/bad-bias.log" "rates.gate_bias.*has 1 values, expected 2"
 expect_exit 2 "$dir/bad-n.log" "$MOESIM" run "$dir/rates-small.toml" --out "$dir/bad.h5" --force \
     --set "rates.n=[600, 300]"
 expect_in "$dir/bad-n.log" "rates.n.*strictly increasing"
+# A family's own config errors surface before any output exists.
+expect_exit 2 "$dir/bad-prompt.log" "$MOESIM" run "$dir/rates-small.toml" --out "$dir/bad.h5" --force \
+    --set 'rates.gate="contaminated"'
+expect_in "$dir/bad-prompt.log" "rates.expert_slope.*rates-contaminated.toml is a complete example"
+[ ! -e "$dir/bad.h5" ] || fail "a config error left an output file behind"
 for np in 1 2 3 4; do
     out="$dir/rates-np$np.h5"
     rm -f "$out"
