@@ -16,6 +16,7 @@ init = "kmeans++"
 restarts = 2
 bootstrap = 200
 TOML
+rm -f "$dir/bad.h5"
 # Inconsistent true parameters and an unsorted grid are config errors (exit 2) naming the key.
 expect_exit 2 "$dir/bad-bias.log" "$MOESIM" run "$dir/rates-small.toml" --out "$dir/bad.h5" --force \
     --set "rates.gate_bias=[0.1]"
@@ -25,7 +26,7 @@ expect_exit 2 "$dir/bad-n.log" "$MOESIM" run "$dir/rates-small.toml" --out "$dir
 expect_in "$dir/bad-n.log" "rates.n.*strictly increasing"
 # A family's own config errors surface before any output exists.
 expect_exit 2 "$dir/bad-prompt.log" "$MOESIM" run "$dir/rates-small.toml" --out "$dir/bad.h5" --force \
-    --set 'rates.gate="contaminated"'
+    --set 'rates.gate="contaminated"' --set 'rates.init="near_truth"'
 expect_in "$dir/bad-prompt.log" "rates.expert_slope.*rates-contaminated.toml is a complete example"
 [ ! -e "$dir/bad.h5" ] || fail "a config error left an output file behind"
 for np in 1 2 3 4; do
