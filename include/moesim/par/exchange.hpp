@@ -1,8 +1,9 @@
 #pragma once
 // All-to-all exchange of trivially copyable records: each rank sends a run of records to
 // every rank (possibly none) and receives the runs addressed to it, grouped by source rank.
-// MPI_Alltoall of counts, then MPI_Alltoallv of raw bytes (no serialization). Users: the
-// expert-parallel MoE layer (dispatch and combine), particle migration.
+// MPI_Alltoall of counts, then MPI_Alltoallv of raw bytes (no serialization); the run a rank
+// sends itself is a plain memcpy. Users: the expert-parallel MoE layer (dispatch and
+// combine), particle migration.
 
 #include "moesim/core/error.hpp"
 
