@@ -201,11 +201,18 @@ double e_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::Ve
         max = max.max(resp.col(i).array());
     Eigen::ArrayXd total = Eigen::ArrayXd::Zero(resp.rows());
     // Eigen's vectorised exp clamps its argument, so exp(-inf) would be ~1e-308, not 0:
-    // experts a gate switches off (log-weight -inf) are set to exactly 0.
+    // experts a gate switches off (log-weight -inf) are set to exactly 0 afterwards (Eigen's
+    // select does not vectorise, so it must not wrap the exp).
     constexpr double minus_infinity = -std::numeric_limits<double>::infinity();
     for (Eigen::Index i = 0; i < k; ++i) {
         auto column = resp.col(i).array();
-        column = (column == minus_infinity).select(0.0, (column - max).exp());
+        if (gate.full_support()) {
+            column = (column - max).exp();
+        } else {
+            const Eigen::Array<bool, Eigen::Dynamic, 1> off = column == minus_infinity;
+            column = (column - max).exp();
+            column = off.select(0.0, column);
+        }
         total += column;
     }
     const Eigen::ArrayXd inverse = total.inverse();

@@ -91,7 +91,7 @@ Eigen::MatrixXd TopKGate::log_weights(const MoeParams& params, const Eigen::Matr
     // column by column, O(n k^2) but vectorised over samples, which beats a sort per sample
     // for the small k of the rates experiment.
     const Eigen::Index n = logits.rows();
-    std::vector<Eigen::Array<bool, Eigen::Dynamic, 1>> selected(static_cast<std::size_t>(k));
+    std::vector<Eigen::ArrayXd> selected(static_cast<std::size_t>(k)); // 1 in the set, else 0
     for (Eigen::Index i = 0; i < k; ++i) {
         Eigen::ArrayXi ahead = Eigen::ArrayXi::Zero(n);
         for (Eigen::Index j = 0; j < k; ++j) {
@@ -100,20 +100,20 @@ Eigen::MatrixXd TopKGate::log_weights(const MoeParams& params, const Eigen::Matr
             else if (j > i)
                 ahead += (logits.col(j).array() > logits.col(i).array()).cast<int>();
         }
-        selected[static_cast<std::size_t>(i)] = ahead < static_cast<int>(top_k_);
+        selected[static_cast<std::size_t>(i)] = (ahead < static_cast<int>(top_k_)).cast<double>();
     }
     Eigen::ArrayXd max = logits.col(0).array(); // the largest logit is always selected
     for (Eigen::Index i = 1; i < k; ++i)
         max = max.max(logits.col(i).array());
     Eigen::ArrayXd sum = Eigen::ArrayXd::Zero(n);
     for (Eigen::Index i = 0; i < k; ++i)
-        sum += selected[static_cast<std::size_t>(i)].select((logits.col(i).array() - max).exp(),
-                                                             0.0);
+        sum += (logits.col(i).array() - max).exp() * selected[static_cast<std::size_t>(i)];
     const Eigen::ArrayXd log_norm = max + sum.log();
     constexpr double off = -std::numeric_limits<double>::infinity();
     for (Eigen::Index i = 0; i < k; ++i)
         logits.col(i).array() =
-            selected[static_cast<std::size_t>(i)].select(logits.col(i).array() - log_norm, off);
+            (selected[static_cast<std::size_t>(i)] > 0.0).select(logits.col(i).array() - log_norm,
+                                                                 off);
     return logits;
 }
 
@@ -151,15 +151,21 @@ Eigen::VectorXd log_density(const Gate& gate, const MoeParams& params, const Eig
                             const Eigen::VectorXd& y) {
     const Eigen::MatrixXd joint = gate.log_weights(params, x) + expert_log_densities(params, x, y);
     // Column by column so that max, exp and log vectorise over samples; experts a gate
-    // switches off (-inf) add exactly 0 (Eigen's vectorised exp clamps -inf to ~1e-308).
+    // switches off (-inf) add exactly 0 (Eigen's vectorised exp clamps -inf to ~1e-308, and
+    // its select does not vectorise, so the exp is taken first).
     const Eigen::Index k = joint.cols();
     Eigen::ArrayXd max = joint.col(0).array();
     for (Eigen::Index i = 1; i < k; ++i)
         max = max.max(joint.col(i).array());
     Eigen::ArrayXd sum = Eigen::ArrayXd::Zero(joint.rows());
     constexpr double off = -std::numeric_limits<double>::infinity();
-    for (Eigen::Index i = 0; i < k; ++i)
-        sum += (joint.col(i).array() == off).select(0.0, (joint.col(i).array() - max).exp());
+    Eigen::ArrayXd term(joint.rows());
+    for (Eigen::Index i = 0; i < k; ++i) {
+        term = (joint.col(i).array() - max).exp();
+        if (!gate.full_support())
+            term = (joint.col(i).array() == off).select(0.0, term);
+        sum += term;
+    }
     return (max + sum.log()).matrix();
 }
 
