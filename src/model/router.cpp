@@ -126,8 +126,9 @@ void SoftmaxTopKRouter::backward_into(const RowMatrix& inputs, const Routing& ro
     // in a fixed order (experts ascending) beat a GEMM of depth n_experts, and their bits
     // depend on no shape or alignment, so they can go straight into the caller's rows.
     const RowMatrix dlogits = logit_gradient(routing, dgate);
-    const RowMatrix grad = dlogits.transpose() * inputs;
-    std::copy_n(grad.data(), grad.size(), parameter_gradient.begin());
+    // Straight into the caller's span (no temporary matrix).
+    Eigen::Map<RowMatrix> grad(parameter_gradient.data(), n_exp, inputs.cols());
+    grad.noalias() = dlogits.transpose() * inputs;
     // Eight columns at a time in a register across the experts, then the remainder: each
     // value is ((dl_0 w_0 + dl_1 w_1) + ...) either way.
     using Chunk = Eigen::Array<double, 8, 1>;

@@ -19,6 +19,17 @@ std::vector<double> sum_block_partials(const boost::mpi::communicator& comm,
     core::require(partition.n_blocks() * width <= static_cast<std::uint64_t>(INT_MAX),
                   "sum_block_partials: too many partials for one MPI_Allgatherv");
 
+    // Fixed association: (((b0 + b1) + b2) + ...), the same on every rank and rank count.
+    auto add_blocks = [&](const double* partials) {
+        std::vector<double> total(width, 0.0);
+        for (std::uint64_t b = 0; b < partition.n_blocks(); ++b)
+            for (std::size_t k = 0; k < width; ++k)
+                total[k] += partials[b * width + k];
+        return total;
+    };
+    if (nranks == 1) // every block is local, in block order: nothing to gather
+        return add_blocks(local_block_partials.data());
+
     // Every rank knows every rank's block range, so no count exchange is needed.
     std::vector<int> counts(static_cast<std::size_t>(nranks)), displs(counts.size());
     for (int r = 0; r < nranks; ++r) {
@@ -31,12 +42,7 @@ std::vector<double> sum_block_partials(const boost::mpi::communicator& comm,
                                     static_cast<int>(local_block_partials.size()), MPI_DOUBLE,
                                     all.data(), counts.data(), displs.data(), MPI_DOUBLE, comm));
 
-    // Fixed association: (((b0 + b1) + b2) + ...), the same on every rank and rank count.
-    std::vector<double> total(width, 0.0);
-    for (std::uint64_t b = 0; b < partition.n_blocks(); ++b)
-        for (std::size_t k = 0; k < width; ++k)
-            total[k] += all[b * width + k];
-    return total;
+    return add_blocks(all.data());
 }
 
 std::vector<double> deterministic_sum(const boost::mpi::communicator& comm,
