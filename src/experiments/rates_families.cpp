@@ -37,32 +37,26 @@ const FamilyEntry& family_of(std::string_view gate) {
     throw core::InternalError(fmt::format("no rates family fits gate '{}'", gate));
 }
 
+Eigen::MatrixXd read_expert_rows(const core::Config& cfg, const char* key, Eigen::Index k,
+                                 Eigen::Index per_expert) {
+    const auto& values = cfg.real_array(key);
+    if (static_cast<Eigen::Index>(values.size()) != k * per_expert)
+        throw core::ConfigError(
+            {cfg.origin(key)}, key,
+            fmt::format("has {} values, expected {} (k_true = {}{})", values.size(),
+                        k * per_expert, k,
+                        per_expert > 1 ? fmt::format(" times dim = {}", per_expert) : ""));
+    return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        values.data(), k, per_expert);
+}
+
 model::MoeParams true_moe_params(const core::Config& cfg, Eigen::Index k, Eigen::Index d) {
     model::MoeParams p = model::MoeParams::zeros(k, d);
-    auto read = [&](const char* key, Eigen::Index per_expert) {
-        const auto& values = cfg.real_array(key);
-        if (static_cast<Eigen::Index>(values.size()) != k * per_expert)
-            throw core::ConfigError(
-                {cfg.origin(key)}, key,
-                fmt::format("has {} values, expected {} (k_true = {}{})", values.size(),
-                            k * per_expert, k,
-                            per_expert > 1 ? fmt::format(" times dim = {}", d) : ""));
-        return values;
-    };
-    const auto gate_slope = read("rates.gate_slope", d);
-    const auto gate_bias = read("rates.gate_bias", 1);
-    const auto expert_slope = read("rates.expert_slope", d);
-    const auto expert_bias = read("rates.expert_bias", 1);
-    const auto variance = read("rates.variance", 1);
-    for (Eigen::Index i = 0; i < k; ++i) {
-        for (Eigen::Index c = 0; c < d; ++c) {
-            p.gate_slope(i, c) = gate_slope[static_cast<std::size_t>(i * d + c)];
-            p.expert_slope(i, c) = expert_slope[static_cast<std::size_t>(i * d + c)];
-        }
-        p.gate_bias(i) = gate_bias[static_cast<std::size_t>(i)];
-        p.expert_bias(i) = expert_bias[static_cast<std::size_t>(i)];
-        p.variance(i) = variance[static_cast<std::size_t>(i)];
-    }
+    p.gate_slope = read_expert_rows(cfg, "rates.gate_slope", k, d);
+    p.gate_bias = read_expert_rows(cfg, "rates.gate_bias", k, 1);
+    p.expert_slope = read_expert_rows(cfg, "rates.expert_slope", k, d);
+    p.expert_bias = read_expert_rows(cfg, "rates.expert_bias", k, 1);
+    p.variance = read_expert_rows(cfg, "rates.variance", k, 1);
     return p;
 }
 

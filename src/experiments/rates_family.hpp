@@ -57,6 +57,11 @@ const FamilyEntry& family_of(std::string_view gate);
 
 // Readers of the keys every family shares (declared in rates.cpp).
 
+/// Real-array `key` as a k x per_expert matrix (row-major in the config: expert i's values
+/// in row i); throws ConfigError naming the key unless it holds exactly k * per_expert values.
+Eigen::MatrixXd read_expert_rows(const core::Config& config, const char* key, Eigen::Index k,
+                                 Eigen::Index per_expert);
+
 /// The true MoE parameters from rates.{gate_slope, gate_bias, expert_slope, expert_bias,
 /// variance}, with k rows of d values; throws ConfigError naming a key of the wrong length.
 model::MoeParams true_moe_params(const core::Config& config, Eigen::Index k, Eigen::Index d);

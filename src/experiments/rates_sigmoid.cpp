@@ -22,24 +22,11 @@ namespace {
 
 model::SigmoidMoeParams true_sigmoid_params(const core::Config& cfg, Eigen::Index k,
                                             Eigen::Index d) {
-    auto read = [&](const char* key, Eigen::Index per_expert) {
-        const auto& values = cfg.real_array(key);
-        if (static_cast<Eigen::Index>(values.size()) != k * per_expert)
-            throw core::ConfigError(
-                {cfg.origin(key)}, key,
-                fmt::format("has {} values, expected {} (k_true = {}{})", values.size(),
-                            k * per_expert, k,
-                            per_expert > 1 ? fmt::format(" times dim = {}", d) : ""));
-        return Eigen::Map<const Eigen::VectorXd>(values.data(), k * per_expert);
-    };
     model::SigmoidMoeParams p = model::SigmoidMoeParams::zeros(k, d);
-    // Row-major k x d in the config.
-    const Eigen::VectorXd gate_slope = read("rates.gate_slope", d);
-    const Eigen::VectorXd expert_slope = read("rates.expert_slope", d);
-    p.gate_slope = gate_slope.reshaped<Eigen::RowMajor>(k, d);
-    p.expert_slope = expert_slope.reshaped<Eigen::RowMajor>(k, d);
-    p.gate_bias = read("rates.gate_bias", 1);
-    p.expert_bias = read("rates.expert_bias", 1);
+    p.gate_slope = read_expert_rows(cfg, "rates.gate_slope", k, d);
+    p.gate_bias = read_expert_rows(cfg, "rates.gate_bias", k, 1);
+    p.expert_slope = read_expert_rows(cfg, "rates.expert_slope", k, d);
+    p.expert_bias = read_expert_rows(cfg, "rates.expert_bias", k, 1);
     return p;
 }
 
