@@ -1,5 +1,7 @@
 #include "moesim/fit/contaminated_em.hpp"
 
+#include "fit/em_restarts.hpp"
+
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
 
@@ -145,39 +147,19 @@ ContaminatedEmResult fit_contaminated_em(model::PromptGate gate, const model::Pr
                                          std::uint64_t job_id) {
     core::require(x.rows() == y.size() && x.cols() == truth.dim(),
                   "fit_contaminated_em: bad shapes");
-    ContaminatedEmResult best;
-    best.log_likelihood = -std::numeric_limits<double>::infinity();
     Eigen::VectorXd r;
-    for (std::int64_t restart = 0; restart < std::max<std::int64_t>(1, settings.restarts);
-         ++restart) {
-        ContaminatedEmResult run;
-        run.restart = restart;
-        run.params = contaminated_initial_params(gate, truth, x.rows(), settings, seed, job_id,
-                                                 static_cast<std::uint32_t>(restart));
-        double loglik = contaminated_e_step(gate, f0, x, y, run.params, r);
-        run.trace.push_back(loglik);
-        for (std::int64_t iteration = 1; iteration <= settings.max_iterations; ++iteration) {
-            contaminated_m_step(gate, x, y, r, settings, run.params);
-            const double next = contaminated_e_step(gate, f0, x, y, run.params, r);
-            if (!std::isfinite(next))
-                throw core::NumericalError("contaminated em log-likelihood",
-                                           static_cast<long long>(iteration), next,
-                                           core::Scope::local);
-            run.trace.push_back(next);
-            run.iterations = iteration;
-            const bool done =
-                std::abs(next - loglik) <= settings.tolerance * std::max(1.0, std::abs(next));
-            loglik = next;
-            if (done) {
-                run.converged = true;
-                break;
-            }
-        }
-        run.log_likelihood = loglik;
-        if (run.log_likelihood > best.log_likelihood)
-            best = std::move(run);
-    }
-    return best;
+    return impl::best_of_restarts<ContaminatedEmResult>(
+        settings, "contaminated em log-likelihood",
+        [&](std::uint32_t restart) {
+            return contaminated_initial_params(gate, truth, x.rows(), settings, seed, job_id,
+                                               restart);
+        },
+        [&](const model::ContaminatedParams& params) {
+            return contaminated_e_step(gate, f0, x, y, params, r);
+        },
+        [&](model::ContaminatedParams& params) {
+            contaminated_m_step(gate, x, y, r, settings, params);
+        });
 }
 
 } // namespace moesim::fit

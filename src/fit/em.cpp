@@ -1,5 +1,6 @@
 #include "moesim/fit/em.hpp"
 
+#include "fit/em_restarts.hpp"
 #include "fit/lbfgs_gate_step.hpp"
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
@@ -372,37 +373,12 @@ model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd&
 EmResult fit_em(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
                 Eigen::Index k, const EmSettings& settings, const InitSource& source) {
     core::require(k >= 1 && x.rows() == y.size(), "fit_em: bad shapes");
-    EmResult best;
-    best.log_likelihood = -std::numeric_limits<double>::infinity();
     Eigen::MatrixXd resp;
-    for (std::int64_t restart = 0; restart < std::max<std::int64_t>(1, settings.restarts);
-         ++restart) {
-        EmResult run;
-        run.restart = restart;
-        run.params = initial_params(x, y, k, settings, source, static_cast<std::uint32_t>(restart));
-        double loglik = e_step(gate, x, y, run.params, resp);
-        run.trace.push_back(loglik);
-        for (std::int64_t iteration = 1; iteration <= settings.max_iterations; ++iteration) {
-            m_step(gate, x, y, resp, settings, run.params);
-            const double next = e_step(gate, x, y, run.params, resp);
-            if (!std::isfinite(next))
-                throw core::NumericalError("em log-likelihood", static_cast<long long>(iteration),
-                                           next, core::Scope::local);
-            run.trace.push_back(next);
-            run.iterations = iteration;
-            const bool done =
-                std::abs(next - loglik) <= settings.tolerance * std::max(1.0, std::abs(next));
-            loglik = next;
-            if (done) {
-                run.converged = true;
-                break;
-            }
-        }
-        run.log_likelihood = loglik;
-        if (run.log_likelihood > best.log_likelihood)
-            best = std::move(run);
-    }
-    return best;
+    return impl::best_of_restarts<EmResult>(
+        settings, "em log-likelihood",
+        [&](std::uint32_t restart) { return initial_params(x, y, k, settings, source, restart); },
+        [&](const model::MoeParams& params) { return e_step(gate, x, y, params, resp); },
+        [&](model::MoeParams& params) { m_step(gate, x, y, resp, settings, params); });
 }
 
 } // namespace moesim::fit
