@@ -4,6 +4,7 @@
 
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/model/row_exp.hpp"
 
 #include <Eigen/Cholesky>
 
@@ -50,13 +51,11 @@ LogisticObjective logistic_gate_objective(const Eigen::MatrixXd& x, const Eigen:
 double contaminated_e_step(model::PromptGate gate, const model::PretrainedExpert& f0,
                            const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
                            const model::ContaminatedParams& params, Eigen::VectorXd& r) {
-    const Eigen::MatrixXd joint = model::contaminated_log_weights(gate, params, x) +
-                                  model::contaminated_component_log_densities(f0, params, x, y);
-    const Eigen::VectorXd max = joint.rowwise().maxCoeff();
-    const Eigen::ArrayXXd shifted = (joint.colwise() - max).array().exp();
-    const Eigen::ArrayXd total = shifted.rowwise().sum();
-    r = (shifted.col(1) / total).matrix();
-    return (max.array() + total.log()).sum();
+    Eigen::MatrixXd joint = model::contaminated_log_weights(gate, params, x) +
+                            model::contaminated_component_log_densities(f0, params, x, y);
+    const model::ShiftedExp rows = model::exponentiate_rows(joint);
+    r = (joint.col(1).array() / rows.sum).matrix();
+    return (rows.max + rows.sum.log()).sum();
 }
 
 void contaminated_m_step(model::PromptGate gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,

@@ -4,6 +4,7 @@
 #include "fit/lbfgs_gate_step.hpp"
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/model/row_exp.hpp"
 
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>
@@ -195,31 +196,11 @@ GateObjective gate_objective(const model::Gate& gate, const Eigen::MatrixXd& x,
 double e_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
               const model::MoeParams& params, Eigen::MatrixXd& resp) {
     resp = gate.log_weights(params, x) + model::expert_log_densities(params, x, y);
-    // Column by column (k small, n large) so that max and exp vectorise over samples.
-    const Eigen::Index k = resp.cols();
-    Eigen::ArrayXd max = resp.col(0).array();
-    for (Eigen::Index i = 1; i < k; ++i)
-        max = max.max(resp.col(i).array());
-    Eigen::ArrayXd total = Eigen::ArrayXd::Zero(resp.rows());
-    // Eigen's vectorised exp clamps its argument, so exp(-inf) would be ~1e-308, not 0:
-    // experts a gate switches off (log-weight -inf) are set to exactly 0 afterwards (Eigen's
-    // select does not vectorise, so it must not wrap the exp).
-    constexpr double minus_infinity = -std::numeric_limits<double>::infinity();
-    for (Eigen::Index i = 0; i < k; ++i) {
-        auto column = resp.col(i).array();
-        if (gate.full_support()) {
-            column = (column - max).exp();
-        } else {
-            const Eigen::Array<bool, Eigen::Dynamic, 1> off = column == minus_infinity;
-            column = (column - max).exp();
-            column = off.select(0.0, column);
-        }
-        total += column;
-    }
-    const Eigen::ArrayXd inverse = total.inverse();
-    for (Eigen::Index i = 0; i < k; ++i)
+    const model::ShiftedExp rows = model::exponentiate_rows(resp);
+    const Eigen::ArrayXd inverse = rows.sum.inverse();
+    for (Eigen::Index i = 0; i < resp.cols(); ++i)
         resp.col(i).array() *= inverse;
-    return (max + total.log()).sum();
+    return (rows.max + rows.sum.log()).sum();
 }
 
 void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,

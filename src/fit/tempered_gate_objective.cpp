@@ -1,6 +1,7 @@
 #include "moesim/fit/tempered_gate_objective.hpp"
 
 #include "moesim/core/error.hpp"
+#include "moesim/model/row_exp.hpp"
 
 #include <cmath>
 
@@ -35,10 +36,8 @@ TemperedGateObjective tempered_gate_objective(const model::TemperedGate& gate,
     const Eigen::Index d = x.cols(), k = params.experts();
     Eigen::MatrixXd score_derivative;
     const Eigen::MatrixXd z = gate.logits(params, x, &score_derivative);
-    const Eigen::VectorXd max = z.rowwise().maxCoeff();
-    const Eigen::MatrixXd shifted = z.colwise() - max;
-    const Eigen::VectorXd log_norm = shifted.array().exp().rowwise().sum().log().matrix();
-    const Eigen::MatrixXd log_g = shifted.colwise() - log_norm;
+    Eigen::MatrixXd log_g = z;
+    model::log_softmax_rows(log_g);
     const Eigen::MatrixXd prob = log_g.array().exp().matrix();
     const Eigen::VectorXd weight_sum = resp.rowwise().sum();
     // g_ni = dQ/dz_ni.

@@ -2,6 +2,7 @@
 
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/model/row_exp.hpp"
 
 #include <cmath>
 #include <numbers>
@@ -79,10 +80,10 @@ Eigen::MatrixXd contaminated_component_log_densities(const PretrainedExpert& f0,
 Eigen::VectorXd contaminated_log_density(PromptGate gate, const PretrainedExpert& f0,
                                          const ContaminatedParams& params, const Eigen::MatrixXd& x,
                                          const Eigen::VectorXd& y) {
-    const Eigen::MatrixXd joint = contaminated_log_weights(gate, params, x) +
-                                  contaminated_component_log_densities(f0, params, x, y);
-    const Eigen::VectorXd max = joint.rowwise().maxCoeff();
-    return max.array() + (joint.colwise() - max).array().exp().rowwise().sum().log();
+    Eigen::MatrixXd joint = contaminated_log_weights(gate, params, x) +
+                            contaminated_component_log_densities(f0, params, x, y);
+    const ShiftedExp rows = exponentiate_rows(joint);
+    return (rows.max + rows.sum.log()).matrix();
 }
 
 Sample sample_contaminated(PromptGate gate, const PretrainedExpert& f0,

@@ -1,6 +1,7 @@
 #include "moesim/model/gaussian_moe.hpp"
 
 #include "moesim/core/error.hpp"
+#include "moesim/model/row_exp.hpp"
 #include "moesim/model/tempered_gate.hpp"
 
 #include <fmt/format.h>
@@ -61,18 +62,7 @@ MoeParams MoeParams::last_gate_zero() const {
 Eigen::MatrixXd SoftmaxGate::log_weights(const MoeParams& params, const Eigen::MatrixXd& x) const {
     Eigen::MatrixXd logits = x * params.gate_slope.transpose();
     logits.rowwise() += params.gate_bias.transpose();
-    // Column by column (k is small, n large): each operation runs over n contiguous values,
-    // so max, exp and log vectorise; row-wise reductions over a column-major n x k do not.
-    const Eigen::Index k = logits.cols();
-    Eigen::ArrayXd max = logits.col(0).array();
-    for (Eigen::Index i = 1; i < k; ++i)
-        max = max.max(logits.col(i).array());
-    Eigen::ArrayXd sum = Eigen::ArrayXd::Zero(logits.rows());
-    for (Eigen::Index i = 0; i < k; ++i)
-        sum += (logits.col(i).array() - max).exp();
-    const Eigen::ArrayXd log_norm = max + sum.log();
-    for (Eigen::Index i = 0; i < k; ++i)
-        logits.col(i).array() -= log_norm;
+    log_softmax_rows(logits);
     return logits;
 }
 
@@ -102,9 +92,7 @@ Eigen::MatrixXd TopKGate::log_weights(const MoeParams& params, const Eigen::Matr
         }
         selected[static_cast<std::size_t>(i)] = (ahead < static_cast<int>(top_k_)).cast<double>();
     }
-    Eigen::ArrayXd max = logits.col(0).array(); // the largest logit is always selected
-    for (Eigen::Index i = 1; i < k; ++i)
-        max = max.max(logits.col(i).array());
+    const Eigen::ArrayXd max = row_max(logits); // the largest logit is always selected
     Eigen::ArrayXd sum = Eigen::ArrayXd::Zero(n);
     for (Eigen::Index i = 0; i < k; ++i)
         sum += (logits.col(i).array() - max).exp() * selected[static_cast<std::size_t>(i)];
@@ -149,24 +137,9 @@ Eigen::MatrixXd expert_log_densities(const MoeParams& params, const Eigen::Matri
 
 Eigen::VectorXd log_density(const Gate& gate, const MoeParams& params, const Eigen::MatrixXd& x,
                             const Eigen::VectorXd& y) {
-    const Eigen::MatrixXd joint = gate.log_weights(params, x) + expert_log_densities(params, x, y);
-    // Column by column so that max, exp and log vectorise over samples; experts a gate
-    // switches off (-inf) add exactly 0 (Eigen's vectorised exp clamps -inf to ~1e-308, and
-    // its select does not vectorise, so the exp is taken first).
-    const Eigen::Index k = joint.cols();
-    Eigen::ArrayXd max = joint.col(0).array();
-    for (Eigen::Index i = 1; i < k; ++i)
-        max = max.max(joint.col(i).array());
-    Eigen::ArrayXd sum = Eigen::ArrayXd::Zero(joint.rows());
-    constexpr double off = -std::numeric_limits<double>::infinity();
-    Eigen::ArrayXd term(joint.rows());
-    for (Eigen::Index i = 0; i < k; ++i) {
-        term = (joint.col(i).array() - max).exp();
-        if (!gate.full_support())
-            term = (joint.col(i).array() == off).select(0.0, term);
-        sum += term;
-    }
-    return (max + sum.log()).matrix();
+    Eigen::MatrixXd joint = gate.log_weights(params, x) + expert_log_densities(params, x, y);
+    const ShiftedExp rows = exponentiate_rows(joint);
+    return (rows.max + rows.sum.log()).matrix();
 }
 
 Sample sample_moe(const Gate& gate, const MoeParams& params, std::uint64_t seed,

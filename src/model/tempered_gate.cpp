@@ -1,5 +1,7 @@
 #include "moesim/model/tempered_gate.hpp"
 
+#include "moesim/model/row_exp.hpp"
+
 namespace moesim::model {
 
 Eigen::MatrixXd TemperedGate::logits(const MoeParams& params, const Eigen::MatrixXd& x,
@@ -21,10 +23,7 @@ Eigen::MatrixXd TemperedGate::logits(const MoeParams& params, const Eigen::Matri
 
 Eigen::MatrixXd TemperedGate::log_weights(const MoeParams& params, const Eigen::MatrixXd& x) const {
     Eigen::MatrixXd out = logits(params, x);
-    const Eigen::VectorXd max = out.rowwise().maxCoeff();
-    out.colwise() -= max;
-    const Eigen::VectorXd log_norm = out.array().exp().rowwise().sum().log().matrix();
-    out.colwise() -= log_norm;
+    log_softmax_rows(out);
     return out;
 }
 
