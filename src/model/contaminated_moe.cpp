@@ -94,17 +94,14 @@ Sample sample_contaminated(PromptGate gate, const PretrainedExpert& f0,
                       (gate == PromptGate::constant || params.gate_slope.size() == d),
                   "sample_contaminated: parameter dimensions differ");
     const core::Philox rng(seed, "rates.contaminated.data");
-    const auto x_draws = static_cast<std::uint32_t>((d + 1) / 2);
-    Sample sample{Eigen::MatrixXd(n, d), Eigen::VectorXd(n)};
-    Eigen::VectorXd z(d);
+    const std::uint32_t x_draws = input_draws(d);
+    Sample sample{draw_inputs(rng, job_id, n, d, x_scale), Eigen::VectorXd(n)};
     // One sample at a time with scalar loops, so sample m never depends on n.
     for (Eigen::Index m = 0; m < n; ++m) {
         const auto id = static_cast<std::uint64_t>(m);
-        rng.fill_normal(id, job_id, std::span<double>(z.data(), static_cast<std::size_t>(d)));
         double logit = params.gate_bias, prompt_mean = params.prompt_bias, f0_mean = f0.bias;
         for (Eigen::Index c = 0; c < d; ++c) {
-            const double xc = x_scale * z(c);
-            sample.x(m, c) = xc;
+            const double xc = sample.x(m, c);
             if (gate == PromptGate::softmax)
                 logit += params.gate_slope(c) * xc;
             prompt_mean += params.prompt_slope(c) * xc;

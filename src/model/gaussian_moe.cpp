@@ -142,23 +142,32 @@ Eigen::VectorXd log_density(const Gate& gate, const MoeParams& params, const Eig
     return (rows.max + rows.sum.log()).matrix();
 }
 
+Eigen::MatrixXd draw_inputs(const core::Philox& rng, std::uint32_t job_id, Eigen::Index n,
+                            Eigen::Index d, double x_scale) {
+    Eigen::MatrixXd x(n, d);
+    Eigen::VectorXd z(d);
+    for (Eigen::Index m = 0; m < n; ++m) {
+        rng.fill_normal(static_cast<std::uint64_t>(m), job_id,
+                        std::span<double>(z.data(), static_cast<std::size_t>(d)));
+        x.row(m) = (x_scale * z).transpose();
+    }
+    return x;
+}
+
 Sample sample_moe(const Gate& gate, const MoeParams& params, std::uint64_t seed,
                   std::uint32_t job_id, Eigen::Index n, double x_scale) {
     params.check();
     const core::Philox rng(seed, "rates.data");
     const Eigen::Index d = params.dim(), k = params.experts();
-    const auto x_draws = static_cast<std::uint32_t>((d + 1) / 2);
-    Sample sample{Eigen::MatrixXd(n, d), Eigen::VectorXd(n)};
-    Eigen::VectorXd z(d);
+    const std::uint32_t draw = input_draws(d);
+    Sample sample{draw_inputs(rng, job_id, n, d, x_scale), Eigen::VectorXd(n)};
     // One sample at a time (a 1 x d input), so sample m never depends on n: Eigen picks its
     // kernels by shape.
     for (Eigen::Index m = 0; m < n; ++m) {
         const auto id = static_cast<std::uint64_t>(m);
-        rng.fill_normal(id, job_id, std::span<double>(z.data(), static_cast<std::size_t>(d)));
-        const Eigen::MatrixXd xm = (x_scale * z).transpose();
-        sample.x.row(m) = xm;
+        const Eigen::MatrixXd xm = sample.x.row(m);
         const Eigen::RowVectorXd log_g = gate.log_weights(params, xm);
-        const double u = rng.uniform_pair(id, job_id, x_draws)[0];
+        const double u = rng.uniform_pair(id, job_id, draw)[0];
         Eigen::Index expert = k - 1;
         double cumulative = 0.0;
         for (Eigen::Index i = 0; i < k; ++i) {
@@ -168,7 +177,7 @@ Sample sample_moe(const Gate& gate, const MoeParams& params, std::uint64_t seed,
                 break;
             }
         }
-        const double noise = rng.normal_pair(id, job_id, x_draws + 1)[0];
+        const double noise = rng.normal_pair(id, job_id, draw + 1)[0];
         double mean = params.expert_bias(expert);
         for (Eigen::Index c = 0; c < d; ++c)
             mean += params.expert_slope(expert, c) * xm(0, c);

@@ -189,14 +189,8 @@ Sample sample_sigmoid_moe(const ExpertFunction& expert, const SigmoidMoeParams& 
     core::require(noise_variance >= 0.0, "sample_sigmoid_moe: negative noise variance");
     const core::Philox rng(seed, "rates.sigmoid.data");
     const Eigen::Index d = params.dim();
-    const auto x_draws = static_cast<std::uint32_t>((d + 1) / 2);
-    Sample sample{Eigen::MatrixXd(n, d), Eigen::VectorXd(n)};
-    Eigen::VectorXd z(d);
-    for (Eigen::Index m = 0; m < n; ++m) {
-        const auto id = static_cast<std::uint64_t>(m);
-        rng.fill_normal(id, job_id, std::span<double>(z.data(), static_cast<std::size_t>(d)));
-        sample.x.row(m) = x_scale * z.transpose();
-    }
+    const std::uint32_t x_draws = input_draws(d);
+    Sample sample{draw_inputs(rng, job_id, n, d, x_scale), Eigen::VectorXd(n)};
     sample.y = sigmoid_moe_mean(expert, params, sample.x);
     const double sd = std::sqrt(noise_variance);
     for (Eigen::Index m = 0; m < n; ++m)

@@ -108,6 +108,16 @@ struct Sample {
     Eigen::VectorXd y;
 };
 
+/// The input stream every rates model shares: row m is x_m = x_scale * z_m, z_m ~ N(0, I_d)
+/// from `rng` with counter (m, job id, draws 0 .. input_draws(d) - 1), so row m does not
+/// depend on n. Local.
+Eigen::MatrixXd draw_inputs(const core::Philox& rng, std::uint32_t job_id, Eigen::Index n,
+                            Eigen::Index d, double x_scale);
+/// Philox draws an input of dimension d uses; a sample's other draws start at this index.
+constexpr std::uint32_t input_draws(Eigen::Index d) noexcept {
+    return static_cast<std::uint32_t>((d + 1) / 2);
+}
+
 /// Draws n samples of the MoE: x = x_scale * z with z ~ N(0, I_d), expert i ~ G(x), y ~
 /// N(a_i'x + b_i, nu_i). Philox stream (seed, "rates.data") with counter (sample id, job id,
 /// draw): a pure function of (seed, job_id, n), and the first m samples of a job do not
