@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -42,6 +43,33 @@ inline std::string option(int argc, char** argv, std::string_view name, std::str
         if (name == argv[i])
             return argv[i + 1];
     return fallback;
+}
+
+/// Parses a --sizes list "AxBxC,DxExF,...": each item is `fields` integers joined by 'x'.
+/// Throws std::runtime_error naming the item and the `expected` form ("DIMxPARTICLESxBATCH").
+inline std::vector<std::vector<Eigen::Index>>
+parse_size_list(const std::string& text, std::size_t fields, const std::string& expected) {
+    std::vector<std::vector<Eigen::Index>> items;
+    std::stringstream list(text);
+    std::string item;
+    while (std::getline(list, item, ',')) {
+        std::vector<Eigen::Index> values;
+        bool ok = true;
+        std::stringstream parts(item);
+        std::string part;
+        while (ok && std::getline(parts, part, 'x')) {
+            std::size_t used = 0;
+            try {
+                values.push_back(static_cast<Eigen::Index>(std::stoll(part, &used)));
+            } catch (const std::exception&) {
+            }
+            ok = used != 0 && used == part.size();
+        }
+        if (!ok || values.size() != fields)
+            throw std::runtime_error("bad size '" + item + "', expected " + expected);
+        items.push_back(std::move(values));
+    }
+    return items;
 }
 
 inline std::string quoted(std::string_view text) {

@@ -32,16 +32,8 @@ struct Size {
 
 std::vector<Size> parse_sizes(const std::string& text) {
     std::vector<Size> sizes;
-    std::stringstream list(text);
-    std::string item;
-    while (std::getline(list, item, ',')) {
-        Size s{};
-        char x1 = 0, x2 = 0;
-        std::stringstream fields(item);
-        if (!(fields >> s.dim >> x1 >> s.particles >> x2 >> s.batch) || x1 != 'x' || x2 != 'x')
-            throw std::runtime_error("bad size '" + item + "', expected DIMxPARTICLESxBATCH");
-        sizes.push_back(s);
-    }
+    for (const auto& v : bench::parse_size_list(text, 3, "DIMxPARTICLESxBATCH"))
+        sizes.push_back({v[0], v[1], v[2]});
     return sizes;
 }
 

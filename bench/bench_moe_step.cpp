@@ -34,19 +34,8 @@ struct Size {
 
 std::vector<Size> parse_sizes(const std::string& text) {
     std::vector<Size> sizes;
-    std::stringstream list(text);
-    std::string item;
-    while (std::getline(list, item, ',')) {
-        Size s{};
-        char x[4] = {};
-        std::stringstream fields(item);
-        if (!(fields >> s.dim >> x[0] >> s.experts >> x[1] >> s.hidden >> x[2] >> s.batch >> x[3] >>
-              s.k) ||
-            std::string(x, 4) != "xxxx")
-            throw std::runtime_error("bad size '" + item +
-                                     "', expected DIMxEXPERTSxHIDDENxBATCHxK");
-        sizes.push_back(s);
-    }
+    for (const auto& v : bench::parse_size_list(text, 5, "DIMxEXPERTSxHIDDENxBATCHxK"))
+        sizes.push_back({v[0], v[1], v[2], v[3], v[4]});
     return sizes;
 }
 

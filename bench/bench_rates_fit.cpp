@@ -32,15 +32,11 @@ struct Size {
 
 std::vector<Size> parse_sizes(const std::string& text) {
     std::vector<Size> sizes;
-    std::stringstream list(text);
-    std::string item;
-    while (std::getline(list, item, ',')) {
-        Size s{};
-        char x[2] = {};
-        std::stringstream fields(item);
-        if (!(fields >> s.k >> x[0] >> s.d >> x[1] >> s.n) || std::string(x, 2) != "xx" ||
-            s.k < 2 || s.d < 1 || s.n < 10 * s.k)
-            throw std::runtime_error("bad size '" + item + "', expected KxDxN (k >= 2)");
+    for (const auto& v : bench::parse_size_list(text, 3, "KxDxN (k >= 2)")) {
+        const Size s{v[0], v[1], v[2]};
+        if (s.k < 2 || s.d < 1 || s.n < 10 * s.k)
+            throw std::runtime_error(fmt::format("bad size '{}x{}x{}', expected KxDxN (k >= 2)",
+                                                 s.k, s.d, s.n));
         sizes.push_back(s);
     }
     return sizes;
