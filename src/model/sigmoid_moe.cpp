@@ -15,21 +15,24 @@ double sigmoid(double g) noexcept {
     return 1.0 / (1.0 + std::exp(-g));
 }
 
-// beta0 + beta1'x and b + a'x of expert i at row m, by scalar loops (shape independent).
+// bias(i) + slope.row(i) x_m by a scalar loop (shape independent): the gate logit
+// beta0 + beta1'x and the expert input b + a'x.
+double affine(const Eigen::VectorXd& bias, const Eigen::MatrixXd& slope, Eigen::Index i,
+              const Eigen::MatrixXd& x, Eigen::Index m) noexcept {
+    double value = bias(i);
+    for (Eigen::Index c = 0; c < slope.cols(); ++c)
+        value += slope(i, c) * x(m, c);
+    return value;
+}
+
 double gate_logit(const SigmoidMoeParams& p, Eigen::Index i, const Eigen::MatrixXd& x,
                   Eigen::Index m) noexcept {
-    double g = p.gate_bias(i);
-    for (Eigen::Index c = 0; c < p.dim(); ++c)
-        g += p.gate_slope(i, c) * x(m, c);
-    return g;
+    return affine(p.gate_bias, p.gate_slope, i, x, m);
 }
 
 double expert_input(const SigmoidMoeParams& p, Eigen::Index i, const Eigen::MatrixXd& x,
                     Eigen::Index m) noexcept {
-    double u = p.expert_bias(i);
-    for (Eigen::Index c = 0; c < p.dim(); ++c)
-        u += p.expert_slope(i, c) * x(m, c);
-    return u;
+    return affine(p.expert_bias, p.expert_slope, i, x, m);
 }
 
 double gelu_derivative(double z) noexcept {
