@@ -14,6 +14,7 @@
 
 #include "moesim/core/philox.hpp"
 #include "moesim/model/moe_layer.hpp"
+#include "moesim/model/softmax_topk_router.hpp"
 
 #include <boost/mpi/collectives.hpp>
 #include <fmt/format.h>

@@ -14,6 +14,7 @@
 #include "moesim/io/table.hpp"
 #include "moesim/model/clustered_single_index.hpp"
 #include "moesim/model/moe_layer.hpp"
+#include "moesim/model/softmax_topk_router.hpp"
 #include "moesim/model/two_layer_network.hpp"
 #include "moesim/par/all_gather_rows.hpp"
 #include "moesim/par/communicator.hpp"

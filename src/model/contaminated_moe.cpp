@@ -9,10 +9,6 @@
 
 namespace moesim::model {
 
-double log_sigmoid(double t) noexcept {
-    return t >= 0.0 ? -std::log1p(std::exp(-t)) : t - std::log1p(std::exp(t));
-}
-
 std::vector<std::string> pretrained_family_names() {
     return {"gaussian", "laplace"};
 }

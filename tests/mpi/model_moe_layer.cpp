@@ -1,6 +1,7 @@
 #include "testing.hpp"
 
 #include "moesim/model/moe_layer.hpp"
+#include "moesim/model/softmax_topk_router.hpp"
 #include "moesim/par/deterministic_sum.hpp"
 
 #include <boost/mpi/collectives.hpp>

@@ -4,7 +4,7 @@
 // f_c = sum_k a_{c,k} He_k / sqrt(k!). Every sample is a pure function of (seed, stream,
 // global sample id), so any rank can generate any sample. Users: the sgd experiment, tests.
 
-#include "moesim/model/mean_field_network.hpp"
+#include "moesim/model/row_matrix.hpp"
 
 #include <Eigen/Core>
 

@@ -9,6 +9,7 @@
 // Users: fit/contaminated_em, fit/contaminated_loss, the rates experiment.
 
 #include "moesim/model/gaussian_moe.hpp"
+#include "moesim/model/prompt_gate.hpp"
 
 #include <Eigen/Core>
 
@@ -39,12 +40,6 @@ struct PretrainedExpert {
     Eigen::VectorXd log_density(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) const;
 };
 
-/// How the prompt's weight depends on x.
-enum class PromptGate {
-    constant, ///< s(x) = mixing (rates.gate = "contaminated")
-    softmax,  ///< s(x) = sigmoid(gate_slope'x + gate_bias) (rates.gate = "softmax_contaminated")
-};
-
 /// Parameters of the trainable part. A constant gate reads only `mixing`; a softmax gate
 /// reads only gate_slope and gate_bias.
 struct ContaminatedParams {
@@ -59,10 +54,6 @@ struct ContaminatedParams {
     static ContaminatedParams zeros(Eigen::Index d);
     Eigen::Index dim() const noexcept { return prompt_slope.size(); }
 };
-
-/// log sigmoid(t) = -log(1 + exp(-t)), without overflow for either sign of t; the prompt's
-/// log-weight under the softmax gate (and log(1 - s) = log_sigmoid(-t)). Local.
-double log_sigmoid(double t) noexcept;
 
 /// log s(x_m) and log(1 - s(x_m)) for each sample (n x 2: column 0 f0, column 1 the prompt),
 /// computed stably (log-sigmoid) for the softmax gate. Local.

@@ -6,15 +6,13 @@
 // the rank count. Users: the mfld experiment, its tests and benchmark.
 
 #include "moesim/model/activation.hpp"
+#include "moesim/model/row_matrix.hpp"
 #include "moesim/par/block_partition.hpp"
 
 #include <Eigen/Core>
 #include <boost/mpi/communicator.hpp>
 
 namespace moesim::model {
-
-/// Row-major dynamic matrix: a row per sample or per particle, as stored in HDF5.
-using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// Mean-field two-layer network with sharded particles.
 class MeanFieldNetwork {

@@ -5,7 +5,7 @@
 // id), so any rank can generate any sample and batches do not depend on the rank count.
 
 #include "moesim/model/activation.hpp"
-#include "moesim/model/mean_field_network.hpp"
+#include "moesim/model/row_matrix.hpp"
 
 #include <Eigen/Core>
 

@@ -2,8 +2,8 @@
 // The expert-parallel mixture-of-experts layer: y(x) = sum_s gate_s(x) h_{e_s}(x) over the
 // router's k slots, experts h_e(x) = sum_j a_ej sigma(<w_ej, x>) sharded over ranks by a
 // BlockPartition over expert ids. Forward: route (per sample block) -> dispatch (one
-// par::exchange of records = sample header + input row, to the experts' owners) -> expert compute over each
-// expert's whole id-sorted batch -> combine (exchange back, gate-weighted sum). Backward:
+// par::exchange of records = sample header + input row, to the experts' owners) -> expert compute
+// over each expert's whole id-sorted batch -> combine (exchange back, gate-weighted sum). Backward:
 // output gradients go to the owners by the same exchange layout, expert gradients stay
 // there, router gradients are summed over sample blocks with par::sum_block_partials. Every
 // shape depends on the batch and the routing only, so results are bitwise independent of
@@ -12,8 +12,8 @@
 // tests.
 
 #include "moesim/model/activation.hpp"
-#include "moesim/model/mean_field_network.hpp"
 #include "moesim/model/router.hpp"
+#include "moesim/model/row_matrix.hpp"
 #include "moesim/par/block_partition.hpp"
 #include "moesim/par/exchange.hpp"
 

@@ -1,10 +1,11 @@
 #pragma once
-// Routers of the expert-parallel MoE layer: a router maps each sample to k (expert, gate)
-// slots and gives the gradient of its parameters from the gradients of the gates. Router
-// parameters are small and replicated on every rank. The interface is what the routing
-// experiment extends with other routers. Users: MoeLayer, the sgd experiment, tests.
+// The router interface of the expert-parallel MoE layer: a router maps each sample to k
+// (expert, gate) slots and gives the gradient of its parameters from the gradients of the
+// gates. Router parameters are small and replicated on every rank. Each router has a header
+// of its own (softmax_topk_router.hpp, ...); the routing experiment adds more.
+// Users: MoeLayer, the routers, the sgd and routing experiments, tests.
 
-#include "moesim/model/mean_field_network.hpp"
+#include "moesim/model/row_matrix.hpp"
 
 #include <Eigen/Core>
 
@@ -62,42 +63,6 @@ public:
     virtual void backward_into(const RowMatrix& inputs, const Routing& routing,
                                const RowMatrix& dgate, std::span<double> parameter_gradient,
                                Eigen::Ref<RowMatrix> input_gradient) const;
-};
-
-/// Softmax over linear logits W_r x (n_experts x dim), keeping the k largest probabilities
-/// (ties to the lower expert id) as gates, not renormalised: gate = softmax(W_r x)_e, so
-/// top-1 routing still trains the router (Switch Transformer). k = n_experts is the dense
-/// softmax gate.
-class SoftmaxTopKRouter final : public Router {
-public:
-    /// Zero weights (uniform probabilities). Throws core::InternalError unless
-    /// 1 <= k <= n_experts.
-    SoftmaxTopKRouter(Eigen::Index dim, std::int64_t n_experts, Eigen::Index k);
-
-    std::int64_t n_experts() const noexcept override { return weights_.rows(); }
-    Eigen::Index top_k() const noexcept override { return k_; }
-    Eigen::Index dim() const noexcept override { return weights_.cols(); }
-    std::span<double> parameters() noexcept override;
-    std::span<const double> parameters() const noexcept override;
-    Routing route(const RowMatrix& inputs) const override;
-    void route_into(const RowMatrix& inputs, Routing& routing) const override;
-    std::vector<double> gradient(const RowMatrix& inputs, const Routing& routing,
-                                 const RowMatrix& dgate) const override;
-    RowMatrix input_gradient(const RowMatrix& inputs, const Routing& routing,
-                             const RowMatrix& dgate) const override;
-    void backward_into(const RowMatrix& inputs, const Routing& routing, const RowMatrix& dgate,
-                       std::span<double> parameter_gradient,
-                       Eigen::Ref<RowMatrix> input_gradient) const override;
-
-    /// W_r, one row per expert; parameters() is this matrix, row-major.
-    RowMatrix& weights() noexcept { return weights_; }
-    const RowMatrix& weights() const noexcept { return weights_; }
-
-private:
-    // dL/dlogits for each row, from the gate gradients.
-    RowMatrix logit_gradient(const Routing& routing, const RowMatrix& dgate) const;
-    RowMatrix weights_;
-    Eigen::Index k_;
 };
 
 } // namespace moesim::model
