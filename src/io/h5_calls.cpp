@@ -1,4 +1,4 @@
-#include "moesim/io/impl/h5_calls.hpp"
+#include "io/h5_calls.hpp"
 
 #include "moesim/core/error.hpp"
 #include "moesim/io/hdf5_errors.hpp"

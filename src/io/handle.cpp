@@ -4,9 +4,15 @@
 
 #include "io/warn.hpp"
 
+#include <hdf5.h>
+
 #include <string>
+#include <type_traits>
 
 namespace moesim::io {
+
+static_assert(std::is_same_v<HdfId, hid_t> && H5I_INVALID_HID == -1,
+              "io::HdfId must be HDF5's hid_t");
 
 Handle& Handle::operator=(Handle&& other) noexcept {
     if (this != &other) {

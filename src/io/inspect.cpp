@@ -1,6 +1,6 @@
 #include "moesim/io/inspect.hpp"
 
-#include "moesim/io/impl/h5_calls.hpp"
+#include "io/h5_calls.hpp"
 
 #include "io/read_impl.hpp"
 

@@ -1,9 +1,9 @@
 #include "moesim/io/output_file.hpp"
 
+#include "io/h5_calls.hpp"
 #include "moesim/core/build_info.hpp"
 #include "moesim/core/error.hpp"
 #include "moesim/io/hdf5_errors.hpp"
-#include "moesim/io/impl/h5_calls.hpp"
 #include "moesim/par/communicator.hpp"
 
 #include "io/warn.hpp"

@@ -1,8 +1,8 @@
 #pragma once
 // Reading helpers shared by the serial readers and inspect.
 
+#include "io/h5_calls.hpp"
 #include "moesim/io/handle.hpp"
-#include "moesim/io/impl/h5_calls.hpp"
 
 #include <string>
 #include <vector>

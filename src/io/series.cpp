@@ -1,7 +1,7 @@
 #include "moesim/io/series.hpp"
 
+#include "io/h5_calls.hpp"
 #include "moesim/core/error.hpp"
-#include "moesim/io/impl/h5_calls.hpp"
 #include "moesim/par/communicator.hpp"
 
 #include <fmt/format.h>
@@ -72,7 +72,7 @@ Series Series::distributed(OutputFile& file, const std::string& path, std::uint6
         row_bytes == 0 ? 1 : std::max<std::uint64_t>(1, max_chunk_bytes / row_bytes);
     std::vector<hsize_t> chunk{1, std::min(n_global, rows_per_chunk)};
     chunk.insert(chunk.end(), row_shape.begin(), row_shape.end());
-    series.create(chunk);
+    series.create({chunk.begin(), chunk.end()});
     return series;
 }
 
@@ -90,11 +90,12 @@ Series Series::replicated(OutputFile& file, const std::string& path,
         chunk[1] =
             std::max<std::uint64_t>(1, max_chunk_bytes / std::max<std::uint64_t>(sub_bytes, 1));
     }
-    series.create(chunk);
+    series.create({chunk.begin(), chunk.end()});
     return series;
 }
 
-void Series::create(const std::vector<hsize_t>& value_chunk) {
+void Series::create(const std::vector<std::uint64_t>& value_chunk_rows) {
+    const std::vector<hsize_t> value_chunk(value_chunk_rows.begin(), value_chunk_rows.end());
     const std::string& file_name = file_->path();
     const impl::Where where{file_name, path_};
     if (file_->resume_step() && impl::path_exists(file_->id(), path_, where)) {

@@ -1,7 +1,7 @@
 #include "moesim/io/table.hpp"
 
+#include "io/h5_calls.hpp"
 #include "moesim/core/error.hpp"
-#include "moesim/io/impl/h5_calls.hpp"
 #include "moesim/par/communicator.hpp"
 
 #include <fmt/format.h>

@@ -61,7 +61,7 @@ public:
 
     bool is_open() const noexcept { return file_.valid(); }
     const std::string& path() const noexcept { return path_; }
-    hid_t id() const noexcept { return file_.id(); }
+    HdfId id() const noexcept { return file_.id(); }
     /// This file's private duplicate of the communicator.
     const boost::mpi::communicator& comm() const noexcept { return comm_; }
     /// Set when reopened by open_for_restart: series keep only frames before this step.

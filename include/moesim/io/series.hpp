@@ -51,11 +51,11 @@ public:
 private:
     Series() = default;
     // Creates the group and the three datasets, and the collective transfer list.
-    void create(const std::vector<hsize_t>& value_chunk);
+    void create(const std::vector<std::uint64_t>& value_chunk);
     // Restart: opens the existing datasets and drops frames with step >= resume_step.
     void reopen(std::uint64_t resume_step);
     // Writes this frame's step or time: rank 0 selects the element, the others nothing.
-    void write_scalar(const Handle& dataset, hid_t mem_type, const void* value, const char* name);
+    void write_scalar(const Handle& dataset, HdfId mem_type, const void* value, const char* name);
     OutputFile* file_ = nullptr;
     std::string path_;
     bool distributed_ = false;
