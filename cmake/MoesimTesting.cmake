@@ -74,3 +74,29 @@ function(moesim_add_cli_rank_sweep name)
   moesim_add_cli_test(${T_COMPARE} SCRIPT ${T_COMPARE_SCRIPT} ARGS "${dir}")
   set_tests_properties(cli.${T_COMPARE} PROPERTIES FIXTURES_REQUIRED ${fixture})
 endfunction()
+
+# moesim_add_experiment_checks(mfld CONFIG tests/cli/experiments/mfld.toml STOP MOESIM_STOP_AT=30):
+# the end-to-end checks every registered experiment gets from one tiny config:
+#   cli.experiment.<name>.np<N>              the config at N = 1..4 ranks completes (fixture);
+#   cli.experiment.<name>.bitwise_1_to_4_ranks every dataset but /timing identical across N;
+#   cli.experiment.<name>.stop_restart       stopped by STOP (a test hook standing in for a
+#                                            signal) at 3 ranks, restarted at 2, identical to N=1.
+function(moesim_add_experiment_checks name)
+  cmake_parse_arguments(T "" "CONFIG;STOP" "" ${ARGN})
+  set(fixture "experiment_${name}")
+  set(dir "${CMAKE_CURRENT_BINARY_DIR}/rundir/${fixture}")
+  set(config "${PROJECT_SOURCE_DIR}/${T_CONFIG}")
+  foreach(np IN LISTS MOESIM_TEST_RANKS)
+    moesim_add_cli_test(experiment.${name}.np${np} SCRIPT tests/cli/experiment_run.sh
+                        ARGS ${np} "${dir}" ${name} "${config}" LABELS "np${np}")
+    set_tests_properties(cli.experiment.${name}.np${np} PROPERTIES
+                         FIXTURES_SETUP ${fixture} PROCESSORS ${np})
+  endforeach()
+  moesim_add_cli_test(experiment.${name}.bitwise_1_to_4_ranks SCRIPT tests/cli/experiment_bitwise.sh
+                      ARGS "${dir}" ${name})
+  moesim_add_cli_test(experiment.${name}.stop_restart SCRIPT tests/cli/experiment_stop_restart.sh
+                      ARGS "${dir}" ${name} "${config}" ${T_STOP} LABELS np3)
+  set_tests_properties(cli.experiment.${name}.bitwise_1_to_4_ranks cli.experiment.${name}.stop_restart
+                       PROPERTIES FIXTURES_REQUIRED ${fixture})
+  set_tests_properties(cli.experiment.${name}.stop_restart PROPERTIES PROCESSORS 3)
+endfunction()

@@ -75,14 +75,6 @@ void check_output_path(const boost::mpi::communicator& comm, const std::string& 
 
 namespace {
 
-// NAME.h5 -> NAME.ckpt.h5 (other names get .ckpt.h5 appended).
-std::string checkpoint_path_for(const std::string& output) {
-    const std::string suffix = ".h5";
-    if (output.size() > suffix.size() && output.ends_with(suffix))
-        return output.substr(0, output.size() - suffix.size()) + ".ckpt.h5";
-    return output + ".ckpt.h5";
-}
-
 // Keys that may change between a checkpoint and its restart: how long to run, how often to
 // checkpoint, and where the output now lives. Everything else changes the trajectory.
 bool may_differ_on_restart(const std::string& key) {
@@ -185,7 +177,7 @@ int run_command(const boost::mpi::communicator& comm, const RunOptions& options)
     auto output = restart ? io::OutputFile::open_for_restart(comm, out, restart->step)
                           : io::OutputFile::create(comm, out, options.force, run_info);
     io::Checkpointer checkpointer(
-        comm, checkpoint_path_for(out),
+        comm, io::checkpoint_path_for(out),
         static_cast<std::uint64_t>(config.integer("run.checkpoint_every")), run_info, out, restart);
     experiments::Context context{comm, config, output, seed, checkpointer};
     std::vector<experiments::KeyFigure> figures;
@@ -202,6 +194,7 @@ int run_command(const boost::mpi::communicator& comm, const RunOptions& options)
     }
     output.set_status(io::Status::complete);
     output.close();
+    checkpointer.discard_job_checkpoint();
 
     core::log::info(fmt::format("results: {}", out));
     for (const auto& [name, value] : figures)

@@ -38,12 +38,12 @@ NumericalError::NumericalError(std::string quantity, long long step, double valu
     : Error(fmt::format("numerical failure: {} is {} at step {}", quantity, value, step), scope, 1),
       quantity_(std::move(quantity)), step_(step), value_(value) {}
 
-StopRequested::StopRequested(long long step, std::string checkpoint)
-    : Error(fmt::format("stopped by a signal at step {}; checkpoint '{}' written; resume with "
+StopRequested::StopRequested(std::string position, std::string checkpoint)
+    : Error(fmt::format("stopped by a signal {}; checkpoint '{}' written; resume with "
                         "--restart {}",
-                        step, checkpoint, checkpoint),
+                        position, checkpoint, checkpoint),
             Scope::collective, 75),
-      step_(step), checkpoint_(std::move(checkpoint)) {}
+      position_(std::move(position)), checkpoint_(std::move(checkpoint)) {}
 
 InternalError::InternalError(const std::string& what, std::source_location where)
     : Error(fmt::format("internal error: {} ({}:{} in {}). This is a bug, please report it.", what,

@@ -32,14 +32,24 @@ void info(std::string_view message) {
     std::fflush(stdout);
 }
 
-void warn(std::string_view message) {
-    if (!is_root())
-        return;
+namespace {
+void print_warning(std::string_view prefix, std::string_view message) {
     const int seen = ++warning_counts[std::string(message)];
     if (seen > max_repeats)
         return;
-    std::fprintf(stderr, "moesim: warning: %.*s%s\n", static_cast<int>(message.size()),
-                 message.data(), seen == max_repeats ? " (further repeats not shown)" : "");
+    std::fprintf(stderr, "%.*smoesim: warning: %.*s%s\n", static_cast<int>(prefix.size()),
+                 prefix.data(), static_cast<int>(message.size()), message.data(),
+                 seen == max_repeats ? " (further repeats not shown)" : "");
+}
+} // namespace
+
+void warn(std::string_view message) {
+    if (is_root())
+        print_warning("", message);
+}
+
+void warn_local(std::string_view message) {
+    print_warning("[rank " + std::to_string(this_rank) + "] ", message);
 }
 
 } // namespace moesim::core::log

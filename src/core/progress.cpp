@@ -34,8 +34,8 @@ bool interactive_terminal() {
         return std::string_view(forced) == "live";
     if (isatty(STDERR_FILENO) == 1)
         return true;
-    const bool under_launcher = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr ||
-                                std::getenv("PMI_SIZE") != nullptr;
+    const bool under_launcher =
+        std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr;
     if (!under_launcher)
         return false;
     const int tty = open("/dev/tty", O_RDONLY | O_NOCTTY);
@@ -48,10 +48,10 @@ bool interactive_terminal() {
 
 } // namespace
 
-Progress::Progress(std::string label, std::uint64_t total, std::uint64_t first)
-    : label_(std::move(label)), total_(total), first_(std::min(first, total)),
-      enabled_(log::verbose()), live_(enabled_ && interactive_terminal()), start_(Clock::now()),
-      last_draw_(start_) {}
+Progress::Progress(std::string label, std::uint64_t total, std::uint64_t first, std::string unit)
+    : label_(std::move(label)), unit_(std::move(unit)), total_(total),
+      first_(std::min(first, total)), last_done_(first_), enabled_(log::verbose()),
+      live_(enabled_ && interactive_terminal()), start_(Clock::now()), last_draw_(start_) {}
 
 double Progress::elapsed_seconds() const {
     return std::chrono::duration<double>(Clock::now() - start_).count();
@@ -63,12 +63,13 @@ std::string Progress::format_line(std::uint64_t done, std::string_view name, dou
         elapsed > 0 ? static_cast<double>(done - std::min(done, first_)) / elapsed : 0.0;
     const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : -1.0;
     return fmt::format(
-        "{} step {}/{} ({:3.0f}%)  {:.3g} steps/s  elapsed {}  ETA {}  {} {:.6g}", label_, done,
+        "{} {} {}/{} ({:3.0f}%)  {:.3g} {}s/s  elapsed {}  ETA {}  {} {:.6g}", label_, unit_, done,
         total_, total_ ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0,
-        rate, clock_text(elapsed), clock_text(eta), name, value);
+        rate, unit_, clock_text(elapsed), clock_text(eta), name, value);
 }
 
 void Progress::update(std::uint64_t done, std::string_view figure_name, double figure_value) {
+    last_done_ = done;
     if (!enabled_ || finished_)
         return;
     const auto now = Clock::now();
@@ -95,9 +96,16 @@ void Progress::finish() {
     finished_ = true;
     if (live_)
         std::fprintf(stderr, "\n");
-    std::fprintf(stderr, "%s finished %llu steps in %s\n", label_.c_str(),
-                 static_cast<unsigned long long>(total_ - first_),
-                 clock_text(elapsed_seconds()).c_str());
+    if (last_done_ >= total_)
+        std::fprintf(stderr, "%s finished %llu %ss in %s\n", label_.c_str(),
+                     static_cast<unsigned long long>(total_ - first_), unit_.c_str(),
+                     clock_text(elapsed_seconds()).c_str());
+    else
+        std::fprintf(stderr, "%s stopped after %llu %ss (%llu of %llu) in %s\n", label_.c_str(),
+                     static_cast<unsigned long long>(last_done_ - std::min(last_done_, first_)),
+                     unit_.c_str(), static_cast<unsigned long long>(last_done_),
+                     static_cast<unsigned long long>(total_),
+                     clock_text(elapsed_seconds()).c_str());
     std::fflush(stderr);
 }
 

@@ -41,6 +41,7 @@ struct RunDefaults {
     std::int64_t steps = 1000;
     std::int64_t frame_every = 50;
     std::int64_t block_size = 64;
+    std::int64_t checkpoint_every = 0; ///< steps, or finished jobs for job experiments
 };
 
 /// One experiment of MODELS.md.

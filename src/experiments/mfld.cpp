@@ -1,18 +1,16 @@
 // mfld: mean-field Langevin dynamics of a two-layer network on teacher-student data
-// (MODELS.md section 3, the dynamics). Writes /particles/theta and the objective, losses and
-// second moment under /observables every frame; timers under /timing.
+// (MODELS.md section 3, the dynamics), on the step driver. Writes /particles/theta and the
+// objective, losses and second moment under /observables every frame.
 
 #include "experiments/experiment.hpp"
+#include "experiments/step_driver.hpp"
 
 #include "moesim/core/error.hpp"
-#include "moesim/core/progress.hpp"
-#include "moesim/io/series.hpp"
 #include "moesim/model/mean_field_langevin.hpp"
 #include "moesim/par/communicator.hpp"
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -84,8 +82,6 @@ public:
         const core::Config& cfg = ctx.config;
         const auto dim = static_cast<Eigen::Index>(cfg.integer("mfld.dim"));
         const auto n_particles = static_cast<std::uint64_t>(cfg.integer("mfld.particles"));
-        const auto steps = static_cast<std::uint64_t>(cfg.integer("run.steps"));
-        const auto frame_every = static_cast<std::uint64_t>(cfg.integer("run.frame_every"));
         const auto activation = model::parse_activation(cfg.string("mfld.activation"));
 
         const model::MeanFieldTeacher teacher(ctx.seed, dim, cfg.integer("mfld.teacher_width"),
@@ -101,95 +97,54 @@ public:
             ctx.comm.size());
         model::MeanFieldLangevin dynamics(ctx.comm, partition, dim, activation, teacher, params,
                                           ctx.seed);
-        auto& theta_rows = dynamics.network().particles();
-        const par::IdRange mine = dynamics.network().local_ids();
-        const std::uint64_t first_step = ctx.checkpoint.restart_step().value_or(0);
-        if (ctx.checkpoint.restart_step()) {
-            const auto saved = ctx.checkpoint.restore("theta", mine.begin, mine.size());
-            theta_rows = Eigen::Map<const model::RowMatrix>(saved.data(), theta_rows.rows(), dim);
-        } else {
-            dynamics.initialize(cfg.real("mfld.init_sd"));
-        }
+        auto& theta = dynamics.network().particles();
+        const auto row = std::vector<std::uint64_t>{static_cast<std::uint64_t>(dim)};
 
-        model::RowMatrix test_inputs;
-        Eigen::VectorXd test_labels;
+        model::RowMatrix test_inputs, batch_inputs;
+        Eigen::VectorXd test_labels, batch_labels;
         teacher.sample("test", 0, cfg.integer("mfld.test_samples"), test_inputs, test_labels);
-
-        auto theta = io::Series::distributed(ctx.output, "/particles/theta", n_particles,
-                                             {static_cast<std::uint64_t>(dim)});
-        auto objective = io::Series::replicated(ctx.output, "/observables/objective", {});
-        auto test_loss = io::Series::replicated(ctx.output, "/observables/test_loss", {});
-        auto train_loss = io::Series::replicated(ctx.output, "/observables/train_loss", {});
-        auto moment = io::Series::replicated(ctx.output, "/observables/second_moment", {});
-        // Rank 0's wall-clock seconds per phase since the last frame: step, frame (I/O).
-        auto timers = io::Series::replicated(ctx.output, "/timing/phase_seconds", {2});
-
-        using Clock = std::chrono::steady_clock;
-        model::RowMatrix batch_inputs;
-        Eigen::VectorXd batch_labels;
-        double step_seconds = 0, frame_seconds = 0;
         double first_objective = std::nan(""), last_objective = std::nan(""), last_test = 0;
-        core::Progress progress("mfld", steps, first_step);
 
-        auto write_frame = [&](std::uint64_t step) {
-            const auto start = Clock::now();
+        Steps steps;
+        steps.label = "mfld";
+        steps.state.distributed("theta", n_particles, dynamics.network().local_ids().begin, row,
+                                {theta.data(), static_cast<std::size_t>(theta.size())});
+        steps.initialize = [&] { dynamics.initialize(cfg.real("mfld.init_sd")); };
+        steps.step = [&](std::uint64_t step, StepScope& scope) {
+            const double batch_loss = dynamics.step(step);
+            if (params.data_term) // identical on every rank
+                scope.check_finite("train_loss", batch_loss);
+        };
+        steps.time = [&](std::uint64_t step) {
+            return static_cast<double>(step) * params.learning_rate;
+        };
+        steps.frame = [&](std::uint64_t step, Frame& frame) {
             const double m2 = dynamics.second_moment();
             const double test = dynamics.loss(test_inputs, test_labels);
-            const double obj = test + 0.5 * params.l2 * m2;
+            const double objective = test + 0.5 * params.l2 * m2;
             // Loss on the batch the next step trains on, before the update.
             teacher.sample("train", step * static_cast<std::uint64_t>(params.batch), params.batch,
                            batch_inputs, batch_labels);
             const double train = dynamics.loss(batch_inputs, batch_labels);
-            if (!std::isfinite(obj))
-                throw core::NumericalError("objective", static_cast<long long>(step), obj);
-            const double time = static_cast<double>(step) * params.learning_rate;
-            const auto& rows = dynamics.network().particles();
-            theta.append(
-                static_cast<std::int64_t>(step), time,
-                std::span<const double>(rows.data(), static_cast<std::size_t>(rows.size())));
-            objective.append(static_cast<std::int64_t>(step), time, std::span(&obj, 1));
-            test_loss.append(static_cast<std::int64_t>(step), time, std::span(&test, 1));
-            train_loss.append(static_cast<std::int64_t>(step), time, std::span(&train, 1));
-            moment.append(static_cast<std::int64_t>(step), time, std::span(&m2, 1));
-            frame_seconds += std::chrono::duration<double>(Clock::now() - start).count();
-            const double phases[2] = {step_seconds, frame_seconds};
-            timers.append(static_cast<std::int64_t>(step), time, phases);
-            step_seconds = frame_seconds = 0;
+            frame.require_finite("objective", objective);
+            frame.particles("theta", n_particles, row,
+                            {theta.data(), static_cast<std::size_t>(theta.size())});
+            frame.observable("objective", objective);
+            frame.observable("test_loss", test);
+            frame.observable("train_loss", train);
+            frame.observable("second_moment", m2);
+            frame.headline("objective", objective);
             if (std::isnan(first_objective))
-                first_objective = obj;
-            last_objective = obj;
+                first_objective = objective;
+            last_objective = objective;
             last_test = test;
-            progress.update(step, "objective", obj);
         };
-
-        for (std::uint64_t step = first_step; step < steps; ++step) {
-            if (ctx.checkpoint.due(step)) {
-                const io::StateArray state{
-                    "theta",
-                    n_particles,
-                    {static_cast<std::uint64_t>(dim)},
-                    std::span<const double>(theta_rows.data(),
-                                            static_cast<std::size_t>(theta_rows.size()))};
-                ctx.checkpoint.save(step, theta.frames(), std::span(&state, 1));
-            }
-            if (step % frame_every == 0)
-                write_frame(step);
-            const auto start = Clock::now();
-            const double batch_loss = dynamics.step(step);
-            // The batch loss is identical on every rank, so this check is collective.
-            if (params.data_term && !std::isfinite(batch_loss))
-                throw core::NumericalError("train_loss", static_cast<long long>(step), batch_loss);
-            step_seconds += std::chrono::duration<double>(Clock::now() - start).count();
-        }
-        write_frame(steps);
-        progress.finish();
-
-        return {{"frames written", fmt::format("{}", theta.frames())},
-                {"objective (first frame)", fmt::format("{:.6g}", first_objective)},
-                {"objective (last frame)", fmt::format("{:.6g}", last_objective)},
-                {"test loss (last frame)", fmt::format("{:.6g}", last_test)},
-                {"steps per second", fmt::format("{:.4g}", static_cast<double>(steps - first_step) /
-                                                               progress.elapsed_seconds())}};
+        steps.finish = [&]() -> std::vector<KeyFigure> {
+            return {{"objective (first frame)", fmt::format("{:.6g}", first_objective)},
+                    {"objective (last frame)", fmt::format("{:.6g}", last_objective)},
+                    {"test loss (last frame)", fmt::format("{:.6g}", last_test)}};
+        };
+        return run_steps(ctx, std::move(steps));
     }
 };
 

@@ -2,22 +2,17 @@
 // each n of a grid and each replicate, a fresh sample is drawn and fitted by EM; Voronoi and
 // per-parameter losses are recorded and the rate of each is the log-log slope of its mean
 // over replicates, with a bootstrap interval. What is fitted and how comes from a family
-// (rates_family.hpp) chosen by rates.gate. The (n, replicate) fits are independent jobs,
-// taken longest-first by whichever rank is free; every job's data and init depend only on
-// (seed, job id), and results are gathered by job id, so /estimates is identical for any
-// rank count and schedule.
+// (rates_family.hpp) chosen by rates.gate. The (n, replicate) fits are independent jobs of
+// the job driver; every job's data and init depend only on (seed, job id), so /estimates is
+// identical for any rank count, schedule, stop and restart.
 
 #include "experiments/experiment.hpp"
+#include "experiments/job_driver.hpp"
 #include "experiments/rates_family.hpp"
 
 #include "moesim/core/error.hpp"
-#include "moesim/core/progress.hpp"
 #include "moesim/fit/rate_estimate.hpp"
 #include "moesim/io/table.hpp"
-#include "moesim/par/communicator.hpp"
-#include "moesim/par/gather_by_id.hpp"
-#include "moesim/par/job_queue.hpp"
-#include "moesim/par/job_schedule.hpp"
 
 #include <fmt/format.h>
 
@@ -44,7 +39,8 @@ public:
         return "convergence rates of MoE maximum-likelihood estimators (EM, Voronoi losses)";
     }
     RunDefaults run_defaults() const override {
-        return {.steps = 0, .frame_every = 1, .block_size = 64};
+        // Finished fits are checkpointed every 10, so a killed run loses few.
+        return {.steps = 0, .frame_every = 1, .block_size = 64, .checkpoint_every = 10};
     }
 
     void declare(core::Schema& schema) const override {
@@ -105,7 +101,6 @@ public:
         const auto family = rates::family_of(cfg.string("rates.gate")).make(cfg);
         const auto& n_grid = cfg.integer_array("rates.n");
         const auto replicates = static_cast<std::uint64_t>(cfg.integer("rates.replicates"));
-        const std::uint64_t n_jobs = n_grid.size() * replicates;
         std::vector<double> n_values;
         for (std::int64_t n : n_grid)
             n_values.push_back(static_cast<double>(n));
@@ -114,65 +109,32 @@ public:
         const std::size_t width = record_losses + loss_names.size();
 
         // Job id = n index * replicates + replicate.
-        std::vector<double> costs(n_jobs);
+        Jobs jobs;
+        jobs.label = "rates";
+        jobs.count = n_grid.size() * replicates;
+        jobs.record_width = width;
+        jobs.dynamic = cfg.string("rates.schedule") == "dynamic";
+        jobs.progress_entry = record_losses;
+        jobs.progress_name = loss_names.front();
+        const std::uint64_t n_jobs = jobs.count;
         for (std::uint64_t job = 0; job < n_jobs; ++job)
-            costs[job] = family->cost(static_cast<Eigen::Index>(n_grid[job / replicates]));
-        // Static: a longest-first schedule by cost, fixed before any fit. Dynamic: ranks take
-        // the next job (same longest-first order) when free, absorbing uneven fit times.
-        const bool dynamic = cfg.string("rates.schedule") == "dynamic";
-        std::vector<std::uint64_t> static_jobs;
-        std::optional<par::JobQueue> queue;
-        if (dynamic)
-            queue.emplace(ctx.comm, par::order_by_decreasing_cost(costs));
-        else
-            static_jobs = par::jobs_of(par::schedule_by_cost(costs, ctx.comm.size()),
-                                       ctx.comm.rank());
-        std::size_t next_static = 0;
-        auto next_job = [&]() -> std::optional<std::uint64_t> {
-            if (queue)
-                return queue->next();
-            if (next_static < static_jobs.size())
-                return static_jobs[next_static++];
-            return std::nullopt;
+            jobs.costs.push_back(family->cost(static_cast<Eigen::Index>(n_grid[job / replicates])));
+        jobs.describe = [&](std::uint64_t job) {
+            return fmt::format("n = {}, replicate {}", n_grid[job / replicates], job % replicates);
         };
-
-        std::vector<std::uint64_t> my_jobs;
-        std::vector<double> records;
-        bool failed = false;
-        std::string failure;
-        // Dynamic runs show jobs taken by all ranks; static runs this rank's share.
-        core::Progress progress("rates", dynamic ? n_jobs : static_jobs.size());
-        while (const auto next = next_job()) {
-            const std::uint64_t job = *next;
-            my_jobs.push_back(job);
+        jobs.run = [&](std::uint64_t job, const core::StopCheck& stop) {
             const auto n = static_cast<Eigen::Index>(n_grid[job / replicates]);
-            try {
-                const auto outcome =
-                    family->fit_job(ctx.seed, static_cast<std::uint32_t>(job), n);
-                if (outcome.losses.size() != loss_names.size())
-                    throw core::InternalError("rates family returned the wrong number of losses");
-                records.insert(records.end(),
-                               {static_cast<double>(outcome.iterations), outcome.objective,
-                                outcome.converged ? 1.0 : 0.0,
-                                static_cast<double>(outcome.restart)});
-                records.insert(records.end(), outcome.losses.begin(), outcome.losses.end());
-            } catch (const core::NumericalError& error) {
-                failed = true;
-                failure = fmt::format("job {} (n = {}, replicate {}): {}", job, n, job % replicates,
-                                      error.what());
-                records.insert(records.end(), width, std::nan(""));
-            }
-            progress.update(dynamic ? queue->taken() : my_jobs.size(), loss_names.front(),
-                            records[records.size() - width + record_losses]);
-        }
-        queue.reset(); // collective: every rank has stopped taking jobs
-        progress.finish();
-        // A failed fit on any rank fails the run on every rank, after all fits finished.
-        par::throw_if_any(ctx.comm, failed, [&] {
-            return core::NumericalError(failed ? failure : "a fit on another rank", -1,
-                                        std::nan(""));
-        });
-        const auto table = par::allgather_by_id(ctx.comm, my_jobs, records, width, n_jobs);
+            const auto outcome =
+                family->fit_job(ctx.seed, static_cast<std::uint32_t>(job), n, stop);
+            if (outcome.losses.size() != loss_names.size())
+                throw core::InternalError("rates family returned the wrong number of losses");
+            std::vector<double> record{static_cast<double>(outcome.iterations), outcome.objective,
+                                       outcome.converged ? 1.0 : 0.0,
+                                       static_cast<double>(outcome.restart)};
+            record.insert(record.end(), outcome.losses.begin(), outcome.losses.end());
+            return record;
+        };
+        const std::vector<double> table = run_jobs(ctx, jobs);
 
         write_fits(ctx, table, width, replicates);
         std::vector<KeyFigure> figures;

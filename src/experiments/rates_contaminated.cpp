@@ -74,12 +74,15 @@ public:
         return fit::contaminated_loss_names(gate_);
     }
 
-    FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n) const override {
+    FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n,
+                       const core::StopCheck& stop) const override {
         const auto truth = truth_at(n);
         const auto sample =
             model::sample_contaminated(gate_, f0_, truth, seed, job_id, n, x_scale_);
+        fit::EmSettings em = em_;
+        em.stop = stop;
         const auto result =
-            fit::fit_contaminated_em(gate_, f0_, sample.x, sample.y, truth, em_, seed, job_id);
+            fit::fit_contaminated_em(gate_, f0_, sample.x, sample.y, truth, em, seed, job_id);
         return {result.iterations, result.log_likelihood, result.converged, result.restart,
                 fit::contaminated_losses(gate_, result.params, truth)};
     }

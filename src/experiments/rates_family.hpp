@@ -6,6 +6,7 @@
 // rates.cpp owns the grid, the schedule, the gathering by job id and the rate estimates.
 
 #include "moesim/core/config.hpp"
+#include "moesim/core/stop_flag.hpp"
 #include "moesim/fit/em.hpp"
 #include "moesim/model/gaussian_moe.hpp"
 
@@ -23,7 +24,7 @@ struct FitOutcome {
     std::int64_t iterations = 0; ///< of the winning restart
     double objective = 0.0;      ///< final log-likelihood (or minus the residual sum of squares)
     bool converged = false;
-    std::int64_t restart = 0;  ///< which restart won
+    std::int64_t restart = 0;   ///< which restart won
     std::vector<double> losses; ///< in the order of Family::loss_names()
 };
 
@@ -34,8 +35,10 @@ public:
     /// The losses each fit reports; each becomes /estimates/<name>.
     virtual std::vector<std::string> loss_names() const = 0;
     /// Draws job `job_id`'s n samples and fits them. A pure function of (config, seed, job_id,
-    /// n), so any rank can run any job. Local. Throws core::NumericalError if the fit fails.
-    virtual FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n) const = 0;
+    /// n), so any rank can run any job. Local. Throws core::NumericalError if the fit fails,
+    /// core::Interrupted if `stop` says stop between iterations.
+    virtual FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n,
+                               const core::StopCheck& stop) const = 0;
     /// Relative cost of a job with n samples, for the schedule.
     virtual double cost(Eigen::Index n) const { return static_cast<double>(n); }
 };

@@ -21,14 +21,15 @@ public:
     explicit GaussianMoe(const core::Config& cfg)
         : dim_(static_cast<Eigen::Index>(cfg.integer("rates.dim"))),
           k_fit_(static_cast<Eigen::Index>(cfg.integer("rates.k_fit"))),
-          truth_(true_moe_params(cfg, static_cast<Eigen::Index>(cfg.integer("rates.k_true")),
-                                 dim_)),
+          truth_(
+              true_moe_params(cfg, static_cast<Eigen::Index>(cfg.integer("rates.k_true")), dim_)),
           gate_(model::make_gate(cfg.string("rates.gate"), cfg.integer("rates.top_k"),
                                  cfg.string("rates.gate_activation"))),
           tempered_(dynamic_cast<const model::TemperedGate*>(gate_.get()) != nullptr),
-          em_(em_settings(cfg)), x_scale_(cfg.real("rates.x_scale")),
-          voronoi_{cfg.real("rates.voronoi_exponent"),
-                   fit::parse_gate_gauge(cfg.string("rates.gauge"))} {
+          em_(em_settings(cfg)),
+          x_scale_(cfg.real("rates.x_scale")), voronoi_{cfg.real("rates.voronoi_exponent"),
+                                                        fit::parse_gate_gauge(
+                                                            cfg.string("rates.gauge"))} {
         em_.gate_newton_steps = cfg.integer("rates.gate_newton_steps");
         em_.gate_optimizer = fit::parse_gate_optimizer(cfg.string("rates.gate_optimizer"));
         em_.gate_lbfgs_iterations = cfg.integer("rates.gate_lbfgs_iterations");
@@ -53,10 +54,13 @@ public:
         return tempered_ ? fit::tempered_loss_names() : fit::voronoi_loss_names();
     }
 
-    FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n) const override {
+    FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n,
+                       const core::StopCheck& stop) const override {
         const auto sample = model::sample_moe(*gate_, truth_, seed, job_id, n, x_scale_);
-        const auto result = fit::fit_em(*gate_, sample.x, sample.y, k_fit_, em_,
-                                        {&truth_, seed, job_id});
+        fit::EmSettings em = em_;
+        em.stop = stop;
+        const auto result =
+            fit::fit_em(*gate_, sample.x, sample.y, k_fit_, em, {&truth_, seed, job_id});
         return {result.iterations, result.log_likelihood, result.converged, result.restart,
                 tempered_ ? fit::tempered_losses(result.params, truth_, voronoi_)
                           : fit::as_array(fit::voronoi_loss(result.params, truth_, voronoi_))};

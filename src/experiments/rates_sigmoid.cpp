@@ -63,11 +63,14 @@ public:
         return fit::sigmoid_voronoi_loss_names();
     }
 
-    FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n) const override {
+    FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n,
+                       const core::StopCheck& stop) const override {
         const auto sample =
             model::sample_sigmoid_moe(expert_, truth_, noise_variance_, seed, job_id, n, x_scale_);
-        const auto result =
-            fit::fit_least_squares(expert_, sample.x, sample.y, k_fit_, ls_, {&truth_, seed, job_id});
+        fit::LeastSquaresSettings ls = ls_;
+        ls.stop = stop;
+        const auto result = fit::fit_least_squares(expert_, sample.x, sample.y, k_fit_, ls,
+                                                   {&truth_, seed, job_id});
         return {result.iterations, -result.rss / static_cast<double>(n), result.converged,
                 result.restart,
                 fit::as_array(fit::sigmoid_voronoi_loss(result.params, truth_, exponent_))};

@@ -55,8 +55,9 @@ core::Schema run_schema(const Experiment& experiment) {
         .integer("run.steps", defaults.steps, 0, max_int / 2, "number of steps to run")
         .integer("run.frame_every", defaults.frame_every, 1, max_int,
                  "write a frame of particles and observables every this many steps")
-        .integer("run.checkpoint_every", 0, 0, max_int,
-                 "write a checkpoint every this many steps (0: only when stopped by a signal)")
+        .integer("run.checkpoint_every", defaults.checkpoint_every, 0, max_int,
+                 "write a checkpoint every this many steps, or finished jobs in a grid of jobs "
+                 "(0: only when stopped by a signal)")
         .integer("run.block_size", defaults.block_size, 1, 1 << 24,
                  "items per partition block; results are independent of the rank count for a "
                  "fixed block size");

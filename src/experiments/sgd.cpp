@@ -1,19 +1,19 @@
 // sgd: online SGD of an expert-parallel MoE and of a vanilla two-layer network on the same
-// clustered single-index sample stream (MODELS.md section 2). Writes, every frame,
-// /observables/{train_loss,test_loss}[moe, vanilla], overlap_moe[expert][cluster],
+// clustered single-index sample stream (MODELS.md section 2), on the step driver. Writes,
+// every frame, /observables/{train_loss,test_loss}[moe, vanilla], overlap_moe[expert][cluster],
 // overlap_moe_routed[cluster], overlap_vanilla[cluster], router_accuracy[cluster],
-// expert_load[expert], phase_time, and /particles/expert_w[expert][hidden][dim]; at the end
-// /estimates/steps_to_recovery.
+// expert_load[expert], and /particles/expert_w[expert][hidden][dim]; timers under
+// /timing/<phase>; at the end /estimates/steps_to_recovery.
 
 #include "experiments/experiment.hpp"
+#include "experiments/step_driver.hpp"
 
 #include "moesim/core/error.hpp"
-#include "moesim/core/progress.hpp"
-#include "moesim/io/checkpoint.hpp"
-#include "moesim/io/series.hpp"
 #include "moesim/io/table.hpp"
 #include "moesim/model/clustered_single_index.hpp"
+#include "moesim/model/load_balancing_loss.hpp"
 #include "moesim/model/moe_layer.hpp"
+#include "moesim/model/online_kmeans.hpp"
 #include "moesim/model/softmax_topk_router.hpp"
 #include "moesim/model/two_layer_network.hpp"
 #include "moesim/par/all_gather_rows.hpp"
@@ -23,19 +23,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <initializer_list>
 #include <limits>
 #include <span>
-#include <utility>
 
 namespace moesim::experiments {
 
 namespace {
 
 using model::RowMatrix;
-using Clock = std::chrono::steady_clock;
 
 // max_j |<w_j, w*_c>| / |w_j| over the rows w_j of `weights[first, first + count)`, per c.
 std::vector<double> best_overlaps(const RowMatrix& weights, Eigen::Index first, Eigen::Index count,
@@ -53,111 +49,12 @@ std::vector<double> best_overlaps(const RowMatrix& weights, Eigen::Index first, 
     return best;
 }
 
-// NaN or Inf in any named quantity on any rank is the same NumericalError on every rank,
-// naming the first bad quantity this rank saw (one Allreduce per step).
-void check_finite(
-    const boost::mpi::communicator& comm, std::uint64_t step,
-    std::initializer_list<std::pair<const char*, std::span<const double>>> quantities) {
-    const char* bad_name = nullptr;
-    double bad_value = 0.0;
-    for (const auto& [name, values] : quantities) {
-        for (double v : values)
-            if (!std::isfinite(v)) {
-                bad_name = name;
-                bad_value = v;
-                break;
-            }
-        if (bad_name != nullptr)
-            break;
-    }
-    par::throw_if_any(comm, bad_name != nullptr, [&] {
-        return core::NumericalError(
-            bad_name ? bad_name : "a parameter on another rank", static_cast<long long>(step),
-            bad_name ? bad_value : std::numeric_limits<double>::quiet_NaN());
-    });
-}
-
 void normalize_rows(RowMatrix& weights) {
     for (Eigen::Index j = 0; j < weights.rows(); ++j) {
         const double norm = weights.row(j).norm();
         if (norm > 0)
             weights.row(j) /= norm;
     }
-}
-
-// Gradient of the load-balancing loss alpha * E * sum_e f_e P_e (Switch Transformer) with
-// respect to the softmax router's weights W (n_experts x dim, row-major): f_e is the fraction
-// of the batch's slots routed to e (held fixed), P_e the batch mean of softmax(W x)_e.
-// Computed on the whole batch, which every rank holds, one run.block_size block at a time
-// in block order: the same bits on every rank and at any rank count.
-std::vector<double> balance_gradient(std::span<const double> router, const RowMatrix& inputs,
-                                     const std::vector<double>& load, double alpha,
-                                     Eigen::Index block) {
-    const auto n_exp = static_cast<Eigen::Index>(load.size());
-    const Eigen::Index dim = inputs.cols(), batch = inputs.rows();
-    const Eigen::Map<const RowMatrix> weights(router.data(), n_exp, dim);
-    double slots = 0;
-    for (double l : load)
-        slots += l;
-    RowMatrix gradient = RowMatrix::Zero(n_exp, dim);
-    if (slots <= 0 || alpha == 0)
-        return {gradient.data(), gradient.data() + gradient.size()};
-    const double scale = alpha * static_cast<double>(n_exp) / static_cast<double>(batch);
-    RowMatrix logits, dlogits;
-    for (Eigen::Index first = 0; first < batch; first += block) {
-        const Eigen::Index rows = std::min(block, batch - first);
-        logits.noalias() = inputs.middleRows(first, rows) * weights.transpose();
-        dlogits.resize(rows, n_exp);
-        for (Eigen::Index b = 0; b < rows; ++b) {
-            auto p = logits.row(b);
-            const double top = p.maxCoeff();
-            double sum = 0;
-            for (Eigen::Index e = 0; e < n_exp; ++e) {
-                p(e) = std::exp(p(e) - top);
-                sum += p(e);
-            }
-            p /= sum;
-            // d/dlogit_j sum_e f_e p_e = p_j (f_j - sum_e f_e p_e).
-            double mean_f = 0;
-            for (Eigen::Index e = 0; e < n_exp; ++e)
-                mean_f += load[static_cast<std::size_t>(e)] / slots * p(e);
-            for (Eigen::Index j = 0; j < n_exp; ++j)
-                dlogits(b, j) = scale * p(j) * (load[static_cast<std::size_t>(j)] / slots - mean_f);
-        }
-        gradient.noalias() += dlogits.transpose() * inputs.middleRows(first, rows);
-    }
-    return {gradient.data(), gradient.data() + gradient.size()};
-}
-
-// One step of online k-means (vector quantisation) on the router rows W (n_experts x dim,
-// row-major) as prototypes: each sample of the batch goes to its top-1 expert argmax_e W_e x
-// (ties to the lower id, as the router), then W_e += lr * sum_{x -> e} (x - W_e) / batch.
-// SGD on the unsupervised loss 1/2 |x - W_e(x)|^2: it uses the inputs only, never labels or
-// cluster ids. On the whole batch, which every rank holds, one run.block_size block at a time
-// in block order: the same bits on every rank and at any rank count.
-void kmeans_router_step(std::span<double> router, const RowMatrix& inputs, Eigen::Index n_exp,
-                        double lr, Eigen::Index block) {
-    const Eigen::Index dim = inputs.cols(), batch = inputs.rows();
-    Eigen::Map<RowMatrix> weights(router.data(), n_exp, dim);
-    RowMatrix sums = RowMatrix::Zero(n_exp, dim);
-    std::vector<double> counts(static_cast<std::size_t>(n_exp), 0.0);
-    RowMatrix logits;
-    for (Eigen::Index first = 0; first < batch; first += block) {
-        const Eigen::Index rows = std::min(block, batch - first);
-        logits.noalias() = inputs.middleRows(first, rows) * weights.transpose();
-        for (Eigen::Index b = 0; b < rows; ++b) {
-            Eigen::Index top = 0;
-            for (Eigen::Index e = 1; e < n_exp; ++e)
-                if (logits(b, e) > logits(b, top))
-                    top = e;
-            sums.row(top) += inputs.row(first + b);
-            counts[static_cast<std::size_t>(top)] += 1.0;
-        }
-    }
-    const double scale = lr / static_cast<double>(batch);
-    for (Eigen::Index e = 0; e < n_exp; ++e)
-        weights.row(e) +=
-            scale * (sums.row(e) - counts[static_cast<std::size_t>(e)] * weights.row(e));
 }
 
 // The factor sgd.lr_scaling applies to the expert and vanilla step sizes at this d.
@@ -274,8 +171,6 @@ public:
         const auto n_experts = cfg.integer("sgd.experts");
         const auto top_k = static_cast<Eigen::Index>(cfg.integer("sgd.top_k"));
         const auto batch = static_cast<std::uint64_t>(cfg.integer("sgd.batch"));
-        const auto steps = static_cast<std::uint64_t>(cfg.integer("run.steps"));
-        const auto frame_every = static_cast<std::uint64_t>(cfg.integer("run.frame_every"));
         const auto block = static_cast<std::uint64_t>(cfg.integer("run.block_size"));
         const auto activation = model::parse_activation(cfg.string("sgd.activation"));
         const bool normalize = cfg.boolean("sgd.normalize");
@@ -298,56 +193,36 @@ public:
         const auto n_exp = static_cast<std::uint64_t>(n_experts);
         const auto n_clusters = static_cast<std::uint64_t>(clusters);
         std::vector<double> recovery(2 * n_clusters, -1.0); // [model][cluster], frame steps
-        const auto& local_experts = moe.local_experts();
-        const std::size_t router_row = moe.router().parameters().size() / n_exp;
 
-        // The whole state by global id (experts, router rows by expert, neurons) and the
-        // recovery steps found so far (all on rank 0): a restart at any rank count continues
-        // bitwise as the uninterrupted run, since every sample is drawn by (step, id).
-        const std::uint64_t first_step = ctx.checkpoint.restart_step().value_or(0);
-        auto state = [&]() {
-            const auto& w = moe.expert_weights();
-            const auto& a = moe.expert_output_weights();
-            const auto router = moe.router().parameters().subspan(
-                local_experts.begin * router_row, local_experts.size() * router_row);
-            const auto& v = vanilla.weights();
-            const auto& u = vanilla.output_weights();
-            const bool root = comm.rank() == 0;
-            const auto h = static_cast<std::uint64_t>(hidden);
-            const auto d = static_cast<std::uint64_t>(dim);
-            return std::vector<io::StateArray>{
-                {"expert_w", n_exp, {h, d}, {w.data(), static_cast<std::size_t>(w.size())}},
-                {"expert_a", n_exp, {h}, {a.data(), static_cast<std::size_t>(a.size())}},
-                {"router", n_exp, {router_row}, router},
-                {"vanilla_w", width, {d}, {v.data(), static_cast<std::size_t>(v.size())}},
-                {"vanilla_u", width, {}, {u.data(), static_cast<std::size_t>(u.size())}},
-                {"recovery",
-                 2 * n_clusters,
-                 {},
-                 root ? std::span<const double>(recovery) : std::span<const double>()}};
-        };
-        if (ctx.checkpoint.restart_step()) {
-            const auto restore = [&](const char* name, std::uint64_t first, std::uint64_t rows,
-                                     double* out, std::size_t expected) {
-                const auto saved = ctx.checkpoint.restore(name, first, rows);
-                core::require(saved.size() == expected, "sgd: checkpoint array of wrong size");
-                std::copy(saved.begin(), saved.end(), out);
-            };
+        // The whole state by global id (experts, neurons), the replicated router and the
+        // recovery steps found so far: a restart at any rank count continues bitwise as the
+        // uninterrupted run, since every sample is drawn by (step, id).
+        Steps steps;
+        steps.label = "sgd";
+        steps.phases = {"route", "dispatch", "expert", "combine", "reduce", "vanilla"};
+        {
             auto& w = moe.expert_weights();
             auto& a = moe.expert_output_weights();
-            restore("expert_w", local_experts.begin, local_experts.size(), w.data(),
-                    static_cast<std::size_t>(w.size()));
-            restore("expert_a", local_experts.begin, local_experts.size(), a.data(),
-                    static_cast<std::size_t>(a.size()));
-            auto router = moe.router().parameters();
-            restore("router", 0, n_exp, router.data(), router.size());
-            const par::IdRange mine = vanilla.local_ids();
-            restore("vanilla_w", mine.begin, mine.size(), vanilla.weights().data(),
-                    static_cast<std::size_t>(vanilla.weights().size()));
-            restore("vanilla_u", mine.begin, mine.size(), vanilla.output_weights().data(),
-                    static_cast<std::size_t>(vanilla.output_weights().size()));
-            restore("recovery", 0, 2 * n_clusters, recovery.data(), recovery.size());
-        } else {
+            auto& v = vanilla.weights();
+            auto& u = vanilla.output_weights();
+            const auto first_expert = moe.local_experts().begin;
+            const auto first_neuron = vanilla.local_ids().begin;
+            const auto h = static_cast<std::uint64_t>(hidden);
+            const auto d = static_cast<std::uint64_t>(dim);
+            steps.state
+                .distributed("expert_w", n_exp, first_expert, {h, d},
+                             {w.data(), static_cast<std::size_t>(w.size())})
+                .distributed("expert_a", n_exp, first_expert, {h},
+                             {a.data(), static_cast<std::size_t>(a.size())})
+                .replicated("router", {n_exp, moe.router().parameters().size() / n_exp},
+                            moe.router().parameters())
+                .distributed("vanilla_w", width, first_neuron, {d},
+                             {v.data(), static_cast<std::size_t>(v.size())})
+                .distributed("vanilla_u", width, first_neuron, {},
+                             {u.data(), static_cast<std::size_t>(u.size())})
+                .replicated("recovery", {2, n_clusters}, recovery);
+        }
+        steps.initialize = [&] {
             moe.initialize(ctx.seed, weight_sd, cfg.real("sgd.init_output_sd"),
                            cfg.real("sgd.init_router_sd") * weight_sd);
             vanilla.initialize(ctx.seed, weight_sd, cfg.real("sgd.init_output_sd"));
@@ -355,7 +230,9 @@ public:
                 normalize_rows(moe.expert_weights());
                 normalize_rows(vanilla.weights());
             }
-        }
+        };
+        steps.time = [&](std::uint64_t step) { return static_cast<double>(step * batch); };
+
         const double lr_experts = cfg.real("sgd.lr_experts") * lr_factor(cfg);
         const double lr_router = cfg.real("sgd.lr_router");
         const double lr_vanilla = cfg.real("sgd.lr_vanilla") * lr_factor(cfg);
@@ -376,31 +253,9 @@ public:
         data.sample("test", my_test.begin, static_cast<Eigen::Index>(my_test.size()),
                     test_local_inputs, test_local_labels, test_local_clusters);
 
-        // Output.
-        auto expert_w = io::Series::distributed(
-            ctx.output, "/particles/expert_w", n_exp,
-            {static_cast<std::uint64_t>(hidden), static_cast<std::uint64_t>(dim)});
-        auto train_loss = io::Series::replicated(ctx.output, "/observables/train_loss", {2});
-        auto test_loss = io::Series::replicated(ctx.output, "/observables/test_loss", {2});
-        auto overlap_moe =
-            io::Series::replicated(ctx.output, "/observables/overlap_moe", {n_exp, n_clusters});
-        // Overlap of the expert each cluster is mostly routed to: what steps_to_recovery uses.
-        auto overlap_routed =
-            io::Series::replicated(ctx.output, "/observables/overlap_moe_routed", {n_clusters});
-        auto overlap_vanilla =
-            io::Series::replicated(ctx.output, "/observables/overlap_vanilla", {n_clusters});
-        auto router_accuracy =
-            io::Series::replicated(ctx.output, "/observables/router_accuracy", {n_clusters});
-        // Slots routed to each expert from the batch the next step trains on.
-        auto expert_load = io::Series::replicated(ctx.output, "/observables/expert_load", {n_exp});
-        // Rank 0's seconds since the last frame: MoE route, dispatch, expert, combine, reduce,
-        // vanilla step, frame (evaluation and I/O).
-        auto phase_time = io::Series::replicated(ctx.output, "/observables/phase_time", {7});
-
         const double threshold = cfg.real("sgd.recovery_threshold");
         std::vector<double> last_moe_overlap(n_clusters), last_vanilla_overlap(n_clusters);
         double last_test[2] = {0, 0};
-        double vanilla_seconds = 0, frame_seconds = 0;
 
         RowMatrix local_inputs, batch_inputs;
         Eigen::VectorXd local_labels, batch_labels;
@@ -422,9 +277,7 @@ public:
                         batch_labels, batch_clusters);
         };
 
-        core::Progress progress("sgd", steps, first_step);
-        auto write_frame = [&](std::uint64_t step) {
-            const auto start = Clock::now();
+        steps.frame = [&](std::uint64_t step, Frame& frame) {
             // Losses on the batch the next step trains on (before its update) and the test set.
             load_batch(step);
             const double train[2] = {
@@ -438,8 +291,7 @@ public:
                                         (vanilla.predict(test_inputs) - test_labels).squaredNorm() /
                                         static_cast<double>(n_test)};
             for (double v : {train[0], train[1], test[0], test[1]})
-                if (!std::isfinite(v))
-                    throw core::NumericalError("loss", static_cast<long long>(step), v);
+                frame.require_finite("loss", v);
 
             // Router accuracy on the test set: counts[c][e] of top-1 assignments per block.
             const auto top = moe.top_expert();
@@ -498,38 +350,26 @@ public:
                     recovery[n_clusters + c] = static_cast<double>(step);
             }
 
-            const auto time = static_cast<double>(step * batch); // samples seen
-            const auto s = static_cast<std::int64_t>(step);
             const auto& w = moe.expert_weights();
-            expert_w.append(s, time,
-                            std::span<const double>(w.data(), static_cast<std::size_t>(w.size())));
-            train_loss.append(s, time, train);
-            test_loss.append(s, time, test);
-            overlap_moe.append(s, time, moe_overlaps);
-            overlap_routed.append(s, time, last_moe_overlap);
-            overlap_vanilla.append(s, time, vanilla_overlap);
-            router_accuracy.append(s, time, accuracy);
-            expert_load.append(s, time, load);
-            frame_seconds += std::chrono::duration<double>(Clock::now() - start).count();
-            auto& moe_seconds = moe.phase_seconds();
-            const double phases[7] = {moe_seconds.route,   moe_seconds.dispatch, moe_seconds.expert,
-                                      moe_seconds.combine, moe_seconds.reduce,   vanilla_seconds,
-                                      frame_seconds};
-            phase_time.append(s, time, phases);
-            moe_seconds = {};
-            vanilla_seconds = frame_seconds = 0;
+            frame.particles("expert_w", n_exp,
+                            {static_cast<std::uint64_t>(hidden), static_cast<std::uint64_t>(dim)},
+                            {w.data(), static_cast<std::size_t>(w.size())});
+            frame.observable("train_loss", train, {2});
+            frame.observable("test_loss", test, {2});
+            frame.observable("overlap_moe", moe_overlaps, {n_exp, n_clusters});
+            // Overlap of the expert each cluster is mostly routed to: what steps_to_recovery
+            // uses.
+            frame.observable("overlap_moe_routed", last_moe_overlap, {n_clusters});
+            frame.observable("overlap_vanilla", vanilla_overlap, {n_clusters});
+            frame.observable("router_accuracy", accuracy, {n_clusters});
+            // Slots routed to each expert from the batch the next step trains on.
+            frame.observable("expert_load", load, {n_exp});
             last_test[0] = test[0];
             last_test[1] = test[1];
-            progress.update(step, "test loss (moe)", test[0]);
+            frame.headline("test loss (moe)", test[0]);
         };
 
-        for (std::uint64_t step = first_step; step < steps; ++step) {
-            if (ctx.checkpoint.due(step)) {
-                const auto arrays = state();
-                ctx.checkpoint.save(step, test_loss.frames(), arrays);
-            }
-            if (step % frame_every == 0)
-                write_frame(step);
+        steps.step = [&](std::uint64_t step, StepScope& scope) {
             load_batch(step);
             // MoE: forward, backward, SGD on the local experts and the replicated router.
             const Eigen::VectorXd residual =
@@ -539,63 +379,67 @@ public:
             moe.expert_output_weights() -= lr_experts * moe.expert_output_weight_gradient();
             auto router = moe.router().parameters();
             if (step < router_kmeans_steps) {
-                kmeans_router_step(router, batch_inputs, static_cast<Eigen::Index>(n_experts),
-                                   lr_router_kmeans, static_cast<Eigen::Index>(block));
+                model::online_kmeans_step(router, batch_inputs,
+                                          static_cast<Eigen::Index>(n_experts), lr_router_kmeans,
+                                          static_cast<Eigen::Index>(block));
             } else {
-                const std::vector<double> balance =
-                    balance_gradient(router, batch_inputs, moe.expert_load(), router_balance,
-                                     static_cast<Eigen::Index>(block));
+                const std::vector<double> balance = model::load_balancing_gradient(
+                    router, batch_inputs, moe.expert_load(), router_balance,
+                    static_cast<Eigen::Index>(block));
                 for (std::size_t p = 0; p < router.size(); ++p)
                     router[p] -= lr_router * (moe.router_gradient()[p] + balance[p]);
             }
+            auto& moe_seconds = moe.phase_seconds();
+            auto& timers = scope.timers();
+            timers.add("route", moe_seconds.route);
+            timers.add("dispatch", moe_seconds.dispatch);
+            timers.add("expert", moe_seconds.expert);
+            timers.add("combine", moe_seconds.combine);
+            timers.add("reduce", moe_seconds.reduce);
+            moe_seconds = {};
             // Vanilla network on the same samples.
-            const auto start = Clock::now();
-            const Eigen::VectorXd vanilla_residual = vanilla.predict(batch_inputs) - batch_labels;
-            vanilla.backward(batch_inputs, vanilla_residual / static_cast<double>(batch));
-            vanilla.weights() -= lr_vanilla * vanilla.weight_gradient();
-            vanilla.output_weights() -= lr_vanilla * vanilla.output_weight_gradient();
-            // Before renormalising, which would turn an overflowed row into zeros or NaN.
-            check_finite(ctx.comm, step,
-                         {{"MoE residual", {residual.data(), std::size_t(residual.size())}},
-                          {"expert weights",
-                           {moe.expert_weights().data(), std::size_t(moe.expert_weights().size())}},
-                          {"expert output weights",
-                           {moe.expert_output_weights().data(),
-                            std::size_t(moe.expert_output_weights().size())}},
-                          {"router weights", moe.router().parameters()},
-                          {"vanilla residual",
-                           {vanilla_residual.data(), std::size_t(vanilla_residual.size())}},
-                          {"vanilla weights",
-                           {vanilla.weights().data(), std::size_t(vanilla.weights().size())}},
-                          {"vanilla output weights",
-                           {vanilla.output_weights().data(),
-                            std::size_t(vanilla.output_weights().size())}}});
-            if (normalize) {
-                normalize_rows(moe.expert_weights());
-                normalize_rows(vanilla.weights());
-            }
-            vanilla_seconds += std::chrono::duration<double>(Clock::now() - start).count();
-        }
-        write_frame(steps);
-        progress.finish();
-        io::write_replicated(ctx.output, "/estimates/steps_to_recovery", {2, n_clusters}, recovery);
-
-        auto list = [](const std::vector<double>& v) {
-            std::vector<std::string> parts;
-            for (double x : v)
-                parts.push_back(fmt::format("{:.3f}", x));
-            return fmt::format("[{}]", fmt::join(parts, ", "));
+            timers.time("vanilla", [&] {
+                const Eigen::VectorXd vanilla_residual =
+                    vanilla.predict(batch_inputs) - batch_labels;
+                vanilla.backward(batch_inputs, vanilla_residual / static_cast<double>(batch));
+                vanilla.weights() -= lr_vanilla * vanilla.weight_gradient();
+                vanilla.output_weights() -= lr_vanilla * vanilla.output_weight_gradient();
+                // Before renormalising, which would turn an overflowed row into zeros or NaN.
+                const auto values = [](const auto& m) {
+                    return std::span<const double>(m.data(), static_cast<std::size_t>(m.size()));
+                };
+                scope.check_finite("MoE residual", values(residual));
+                scope.check_finite("expert weights", values(moe.expert_weights()));
+                scope.check_finite("expert output weights", values(moe.expert_output_weights()));
+                scope.check_finite("router weights", moe.router().parameters());
+                scope.check_finite("vanilla residual", values(vanilla_residual));
+                scope.check_finite("vanilla weights", values(vanilla.weights()));
+                scope.check_finite("vanilla output weights", values(vanilla.output_weights()));
+                if (normalize) {
+                    normalize_rows(moe.expert_weights());
+                    normalize_rows(vanilla.weights());
+                }
+            });
         };
-        return {{"frames written", fmt::format("{}", test_loss.frames())},
-                {"test loss moe / vanilla (last frame)",
-                 fmt::format("{:.4g} / {:.4g}", last_test[0], last_test[1])},
-                {"overlap per cluster, moe (last frame)", list(last_moe_overlap)},
-                {"overlap per cluster, vanilla (last frame)", list(last_vanilla_overlap)},
-                {"steps to recovery moe / vanilla",
-                 fmt::format("{} / {}", list({recovery.begin(), recovery.begin() + clusters}),
-                             list({recovery.begin() + clusters, recovery.end()}))},
-                {"steps per second", fmt::format("{:.4g}", static_cast<double>(steps - first_step) /
-                                                               progress.elapsed_seconds())}};
+
+        steps.finish = [&]() -> std::vector<KeyFigure> {
+            io::write_replicated(ctx.output, "/estimates/steps_to_recovery", {2, n_clusters},
+                                 recovery);
+            auto list = [](const std::vector<double>& v) {
+                std::vector<std::string> parts;
+                for (double x : v)
+                    parts.push_back(fmt::format("{:.3f}", x));
+                return fmt::format("[{}]", fmt::join(parts, ", "));
+            };
+            return {{"test loss moe / vanilla (last frame)",
+                     fmt::format("{:.4g} / {:.4g}", last_test[0], last_test[1])},
+                    {"overlap per cluster, moe (last frame)", list(last_moe_overlap)},
+                    {"overlap per cluster, vanilla (last frame)", list(last_vanilla_overlap)},
+                    {"steps to recovery moe / vanilla",
+                     fmt::format("{} / {}", list({recovery.begin(), recovery.begin() + clusters}),
+                                 list({recovery.begin() + clusters, recovery.end()}))}};
+        };
+        return run_steps(ctx, std::move(steps));
     }
 };
 

@@ -5,6 +5,7 @@
 // (the first on ties). Private to fit/: fit_em and fit_contaminated_em.
 
 #include "moesim/core/error.hpp"
+#include "moesim/core/stop_flag.hpp"
 #include "moesim/fit/em.hpp"
 
 #include <algorithm>
@@ -32,6 +33,7 @@ Result best_of_restarts(const EmSettings& settings, const char* what, Init init,
         double loglik = e_step(run.params);
         run.trace.push_back(loglik);
         for (std::int64_t iteration = 1; iteration <= settings.max_iterations; ++iteration) {
+            core::throw_if_stopped(settings.stop);
             m_step(run.params);
             const double next = e_step(run.params);
             if (!std::isfinite(next))

@@ -23,8 +23,7 @@ Eigen::VectorXd to_theta(const Eigen::VectorXd& phi, double bound) {
 Eigen::VectorXd to_phi(const Eigen::VectorXd& theta, double bound) {
     if (bound <= 0.0)
         return theta;
-    const Eigen::ArrayXd clamped =
-        (theta / bound).array().max(-0.999).min(0.999);
+    const Eigen::ArrayXd clamped = (theta / bound).array().max(-0.999).min(0.999);
     return bound * clamped.atanh().matrix();
 }
 
@@ -128,6 +127,7 @@ LeastSquaresResult levenberg_marquardt(const model::ExpertFunction& expert,
         throw core::InternalError("levenberg_marquardt: MINPACK rejected its parameters");
     std::int64_t steps = 0;
     while (steps < settings.max_iterations) {
+        core::throw_if_stopped(settings.stop);
         status = lm.minimizeOneStep(phi);
         ++steps;
         rss = lm.fnorm * lm.fnorm;
@@ -158,8 +158,8 @@ LeastSquaresResult fit_least_squares(const model::ExpertFunction& expert, const 
     LeastSquaresResult best;
     best.rss = std::numeric_limits<double>::infinity();
     for (std::int64_t r = 0; r < settings.restarts; ++r) {
-        const auto start = near_truth_init(k, x.rows(), settings, source,
-                                           static_cast<std::uint32_t>(r));
+        const auto start =
+            near_truth_init(k, x.rows(), settings, source, static_cast<std::uint32_t>(r));
         auto result = levenberg_marquardt(expert, x, y, start, settings);
         if (result.rss < best.rss) {
             result.restart = r;

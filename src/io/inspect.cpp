@@ -2,6 +2,10 @@
 
 #include "io/h5_calls.hpp"
 
+#include "moesim/core/error.hpp"
+#include "moesim/io/checkpoint.hpp"
+#include "moesim/io/read.hpp"
+
 #include "io/read_impl.hpp"
 
 #include <fmt/format.h>
@@ -9,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -134,6 +139,20 @@ void print_last_frame(hid_t file, const std::string& path, const std::string& fi
     out << fmt::format("  {}  step {}  value {}\n", path, step_text, value_text);
 }
 
+// "at step 120" or "12 of 40 jobs done", from a checkpoint's attributes.
+std::string checkpoint_summary(const std::string& checkpoint) {
+    try {
+        const std::string jobs_total = read_attribute_text(checkpoint, "/", "jobs_total");
+        if (jobs_total != "0")
+            return fmt::format("{} of {} jobs done",
+                               read_attribute_text(checkpoint, "/", "jobs_done"), jobs_total);
+        return fmt::format("state at step {}",
+                           read_attribute_text(checkpoint, "/", "checkpoint_step"));
+    } catch (const core::IoError& e) {
+        return fmt::format("unreadable ({})", e.what());
+    }
+}
+
 } // namespace
 
 void inspect(const std::string& path, std::ostream& out) {
@@ -176,6 +195,17 @@ void inspect(const std::string& path, std::ostream& out) {
         out << fmt::format("status: {} (incomplete: the run did not finish; frames flushed so "
                            "far are readable)\n",
                            status);
+    const bool is_checkpoint =
+        std::find(names.begin(), names.end(), "checkpoint_format_version") != names.end();
+    if (is_checkpoint) {
+        out << fmt::format("checkpoint: {}\n", checkpoint_summary(path));
+    } else if (status != "complete") {
+        const std::string checkpoint = checkpoint_path_for(path);
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(checkpoint, ec))
+            out << fmt::format("checkpoint: {}: {}; resume with: moesim run --restart {}\n",
+                               checkpoint, checkpoint_summary(checkpoint), checkpoint);
+    }
 
     out << "tree:\n";
     Walk walk{path, out, {}};

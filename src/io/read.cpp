@@ -199,6 +199,15 @@ Array<T> read_numbers(const std::string& path, const std::string& dataset, hid_t
 }
 } // namespace
 
+std::vector<std::uint64_t> dataset_shape(const std::string& path, const std::string& dataset) {
+    const impl::Where where{path, dataset};
+    Handle file = impl::open_read_only(path);
+    Handle data = impl::dopen(file.id(), dataset.c_str(), where);
+    Handle space = impl::dget_space(data.id(), where);
+    const auto dims = impl::sget_simple_extent_dims(space.id(), where);
+    return {dims.begin(), dims.end()};
+}
+
 Array<double> read_float64(const std::string& path, const std::string& dataset) {
     return read_numbers<double>(path, dataset, H5T_NATIVE_DOUBLE);
 }

@@ -47,6 +47,12 @@ bool any(const boost::mpi::communicator& comm, bool flag) {
     return global != 0;
 }
 
+unsigned any_bits(const boost::mpi::communicator& comm, unsigned bits) {
+    unsigned global = 0;
+    MOESIM_MPI_CHECK(MPI_Allreduce(&bits, &global, 1, MPI_UNSIGNED, MPI_BOR, comm));
+    return global;
+}
+
 void check_same(const boost::mpi::communicator& comm, std::int64_t value, std::string_view what) {
 #ifndef NDEBUG
     std::int64_t pair[2] = {-value, value};

@@ -26,14 +26,20 @@ with h5py.File(path, "r") as f:
     shapes = {"train_loss": (frames, 2), "test_loss": (frames, 2),
               "overlap_moe": (frames, 3, 2), "overlap_moe_routed": (frames, 2),
               "overlap_vanilla": (frames, 2),
-              "router_accuracy": (frames, 2), "expert_load": (frames, 3),
-              "phase_time": (frames, 7)}
+              "router_accuracy": (frames, 2), "expert_load": (frames, 3)}
     for name, shape in shapes.items():
         value = obs[name + "/value"][:]
         assert value.shape == shape, (name, value.shape)
         assert np.all(np.isfinite(value)), name
         assert np.array_equal(obs[name + "/step"][:], np.arange(0, 301, 50)), name
     assert f["particles/expert_w/value"].shape == (frames, 3, 2, 16)
+    # Wall-clock timers live under /timing, one scalar series per phase, never in /observables.
+    assert sorted(f["timing"].keys()) == sorted(
+        ["step", "route", "dispatch", "expert", "combine", "reduce", "vanilla", "frame"])
+    for phase in f["timing"]:
+        seconds = f["timing/" + phase + "/value"][:]
+        assert seconds.shape == (frames,) and np.all(seconds >= 0), phase
+    assert not any("time" in name for name in obs), list(obs)
     # Top-2 routing sends every sample to two experts.
     assert np.all(obs["expert_load/value"][:].sum(axis=1) == 80)
     overlaps = np.concatenate([obs[name + "/value"][:].ravel()

@@ -22,3 +22,20 @@ complete_output() {
     py -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); s=f.attrs['status'].decode().rstrip(chr(0)); sys.exit(0 if s=='complete' else 1)" "$1" ||
         fail "$1 is not a complete moesim output"
 }
+
+# wait_for_requeued_job JOBID: waits until a job that requeues itself has ended; Slurm holds
+# a requeued job ~2 minutes before it may start again, so whenever it is back in the queue
+# it is let start now. Fails unless it COMPLETED after exactly one requeue.
+wait_for_requeued_job() {
+    local state=""
+    for _ in $(seq 1 600); do
+        state=$(job_state "$1")
+        case "$state" in
+        PENDING) scontrol update JobId="$1" StartTime=now 2>/dev/null || true ;;
+        COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
+        esac
+        sleep 0.5
+    done
+    [ "$state" = COMPLETED ] || { scontrol show job "$1" >&2; cat "moesim-$1.out" >&2; fail "job $1 ended as '$state'"; }
+    scontrol show job "$1" | grep -q "Restarts=1" || fail "job $1 was not requeued exactly once"
+}

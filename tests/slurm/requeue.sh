@@ -16,19 +16,7 @@ for _ in $(seq 1 1200); do
 done
 [ "$running" = yes ] || { scontrol show job "$jid" >&2; fail "job $jid wrote no frames within two minutes"; }
 scancel --signal=USR1 --batch "$jid"
-# Slurm holds a requeued job ~2 minutes before it may start again; whenever it is back in
-# the queue, let it start now so the test stays short. The requeue itself is the script's.
-state=""
-for _ in $(seq 1 600); do
-    state=$(job_state "$jid")
-    case "$state" in
-    PENDING) scontrol update JobId="$jid" StartTime=now 2>/dev/null || true ;;
-    COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
-    esac
-    sleep 0.5
-done
-[ "$state" = COMPLETED ] || { scontrol show job "$jid" >&2; cat "moesim-$jid.out" >&2; fail "job $jid ended as '$state'"; }
-scontrol show job "$jid" | grep -q "Restarts=1" || fail "job $jid was not requeued exactly once"
+wait_for_requeued_job "$jid"
 expect_in "moesim-$jid.out" "stopped by a signal at step [0-9]+; checkpoint 'moesim-$jid.ckpt.h5' written"
 expect_in "moesim-$jid.out" "requeueing job $jid"
 expect_in "moesim-$jid.out" "resuming from moesim-$jid.ckpt.h5"

@@ -102,12 +102,13 @@ private:
 /// stop flag before anyone throws.
 class StopRequested : public Error {
 public:
-    StopRequested(long long step, std::string checkpoint);
-    long long step() const noexcept { return step_; }
+    /// `position` says where the run stopped: "at step 120", "after 12 of 40 jobs".
+    StopRequested(std::string position, std::string checkpoint);
+    const std::string& position() const noexcept { return position_; }
     const std::string& checkpoint() const noexcept { return checkpoint_; }
 
 private:
-    long long step_;
+    std::string position_;
     std::string checkpoint_;
 };
 

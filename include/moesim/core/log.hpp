@@ -18,5 +18,8 @@ void info(std::string_view message);
 /// A warning on stderr, "moesim: warning: ..." (rank 0, even when quiet). Repeats of the
 /// same text after the tenth are counted, not printed.
 void warn(std::string_view message);
+/// A warning seen by this rank alone, "[rank r] moesim: warning: ...", on any rank (even when
+/// quiet), for conditions other ranks do not share. Repeats are limited as for warn().
+void warn_local(std::string_view message);
 
 } // namespace moesim::core::log

@@ -15,12 +15,19 @@ namespace moesim::core {
 /// Reports progress of one loop of `total` steps. Local; does nothing unless log::verbose().
 class Progress {
 public:
-    /// `first` is the step the loop starts at (non-zero when resuming a run).
-    Progress(std::string label, std::uint64_t total, std::uint64_t first = 0);
+    /// `first` is the step the loop starts at (non-zero when resuming a run); `unit` names
+    /// what is counted ("step", "job").
+    Progress(std::string label, std::uint64_t total, std::uint64_t first = 0,
+             std::string unit = "step");
     /// Steps completed so far and the key figure to show (e.g. "objective", 0.123).
     void update(std::uint64_t done, std::string_view figure_name, double figure_value);
-    /// Ends the live line and prints the total time.
+    /// Ends the live line and prints the total time (or how far it got, if it stopped early).
     void finish();
+    /// finish() after `done` steps in all (an update that draws nothing).
+    void finish(std::uint64_t done) {
+        last_done_ = done;
+        finish();
+    }
     /// Seconds since construction.
     double elapsed_seconds() const;
 
@@ -28,8 +35,8 @@ private:
     using Clock = std::chrono::steady_clock;
     std::string format_line(std::uint64_t done, std::string_view name, double value) const;
 
-    std::string label_;
-    std::uint64_t total_, first_;
+    std::string label_, unit_;
+    std::uint64_t total_, first_, last_done_;
     bool enabled_, live_;
     Clock::time_point start_, last_draw_;
     std::uint64_t next_decile_ = 1;

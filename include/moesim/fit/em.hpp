@@ -9,6 +9,7 @@
 // log-likelihood itself, kept only if it rises. Either way the log-likelihood never
 // decreases. Users: the rates experiment; the gate objective is public for gradient tests.
 
+#include "moesim/core/stop_flag.hpp"
 #include "moesim/model/gaussian_moe.hpp"
 
 #include <Eigen/Core>
@@ -42,6 +43,9 @@ struct EmSettings {
     double tolerance = 1e-8; ///< stop when |delta loglik| <= tolerance * max(1, |loglik|)
     std::int64_t max_iterations = 1000; ///< EM iterations (M-step + E-step) per restart
     std::int64_t restarts = 1;          ///< independent inits; the best log-likelihood wins
+    /// Polled before every iteration: throws core::Interrupted when it says stop (a driver
+    /// abandons the fit and redoes it after a restart). Empty: never.
+    core::StopCheck stop;
     EmInit init = EmInit::near_truth;
     double init_noise = 0.5;          ///< c in sd = c * n^-alpha (near_truth)
     double init_noise_exponent = 0.0; ///< alpha in sd = c * n^-alpha (near_truth)

@@ -6,6 +6,7 @@
 // is non-increasing. The estimator of the paper (arXiv 2405.13997) is the global least-squares
 // minimiser; restarts from several inits approximate it. Users: the rates experiment.
 
+#include "moesim/core/stop_flag.hpp"
 #include "moesim/model/sigmoid_moe.hpp"
 
 #include <Eigen/Core>
@@ -20,9 +21,12 @@ struct LeastSquaresSettings {
     /// predicted) or the relative step is at most this.
     double tolerance = 1e-8;
     std::int64_t max_iterations = 1000; ///< accepted LM steps per restart
-    std::int64_t restarts = 1;          ///< independent inits; the lowest RSS wins
-    double init_noise = 0.5;            ///< near-truth init noise sd = c * n^-alpha: c
-    double init_noise_exponent = 0.0;   ///< alpha
+    /// Polled before every LM step: throws core::Interrupted when it says stop (a driver
+    /// abandons the fit and redoes it after a restart). Empty: never.
+    core::StopCheck stop;
+    std::int64_t restarts = 1;        ///< independent inits; the lowest RSS wins
+    double init_noise = 0.5;          ///< near-truth init noise sd = c * n^-alpha: c
+    double init_noise_exponent = 0.0; ///< alpha
     /// MINPACK's initial step bound ("factor"): the first trust region has radius
     /// step_bound * |D theta0|. Small values keep LM in the basin of its init, which matters
     /// for over-specified fits whose RSS is nearly flat along directions leading far away.

@@ -8,8 +8,10 @@
 
 namespace moesim::io {
 
-/// Prints provenance attributes, status (with "incomplete" if not complete), the group and
-/// dataset tree with shapes and dtypes, and the last frame of every /observables series.
+/// Prints provenance attributes, status (with "incomplete" if not complete), what a checkpoint
+/// holds (a checkpoint file, or the checkpoint beside an unfinished output: its step, or how
+/// many of its jobs are done), the group and dataset tree with shapes and dtypes, and the last
+/// frame of every /observables series.
 /// Local; throws IoError if the file cannot be opened or is not an HDF5 file.
 void inspect(const std::string& path, std::ostream& out);
 

@@ -15,6 +15,10 @@ template <class T> struct Array {
     std::vector<T> values;
 };
 
+/// The current shape of dataset `dataset` of file `path` (empty for a scalar). Local; throws
+/// IoError if the file or dataset cannot be opened.
+std::vector<std::uint64_t> dataset_shape(const std::string& path, const std::string& dataset);
+
 /// Reads dataset `dataset` of file `path`, converted to float64. Local; throws IoError if the
 /// file or dataset cannot be opened or read, or its values are not numbers.
 Array<double> read_float64(const std::string& path, const std::string& dataset);

@@ -26,6 +26,10 @@ std::uint64_t total(const boost::mpi::communicator& comm, std::uint64_t value);
 /// True if `flag` is true on any rank (one MPI_Allreduce, LOR). Collective over comm.
 bool any(const boost::mpi::communicator& comm, bool flag);
 
+/// Bitwise OR of `bits` over all ranks (one MPI_Allreduce, BOR): several flags agreed on in
+/// one collective, e.g. a stop request and a failed check. Collective over comm.
+unsigned any_bits(const boost::mpi::communicator& comm, unsigned bits);
+
 /// Turns a condition seen by some ranks into a collective error: if `bad` holds on any rank,
 /// every rank throws the error `make_error()` builds (LAMMPS' flag-then-Allreduce).
 /// Collective over comm.
