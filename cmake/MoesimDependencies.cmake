@@ -23,6 +23,11 @@ find_package(tomlplusplus 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(doctest REQUIRED)
+# k-nearest-neighbour search of the entropy estimate (model/knn_entropy), header-only.
+find_package(nanoflann QUIET)
+if(NOT nanoflann_FOUND)
+  message(FATAL_ERROR "nanoflann not found: install libnanoflann-dev")
+endif()
 
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h)
 if(NOT RANDOM123_INCLUDE_DIR)

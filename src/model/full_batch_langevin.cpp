@@ -1,0 +1,105 @@
+#include "moesim/model/full_batch_langevin.hpp"
+
+#include "moesim/core/error.hpp"
+#include "moesim/core/philox.hpp"
+#include "moesim/par/deterministic_sum.hpp"
+
+#include <cmath>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace moesim::model {
+
+std::uint64_t system_seed(std::uint64_t root, std::uint64_t system) {
+    const auto bits = core::Philox(root, "poc.system").bits(system, 0, 0);
+    return static_cast<std::uint64_t>(bits[0]) | (static_cast<std::uint64_t>(bits[1]) << 32);
+}
+
+FullBatchLangevin::FullBatchLangevin(boost::mpi::communicator comm, par::BlockPartition particles,
+                                     const LabelledData& train, FullBatchLangevinParams params,
+                                     std::uint64_t seed)
+    : comm_(comm), network_(comm, particles, train.dim(), params.scale), train_(train),
+      params_(params), seed_(seed) {
+    core::require(train.size() > 0 && train.inputs.rows() == train.size(),
+                  "FullBatchLangevin: the training set must be non-empty");
+}
+
+void FullBatchLangevin::initialize(double init_sd) {
+    const core::Philox rng(seed_, "poc.init");
+    RowMatrix& theta = network_.particles();
+    const auto first = network_.local_ids().begin;
+    for (Eigen::Index i = 0; i < theta.rows(); ++i) {
+        rng.fill_normal(
+            first + static_cast<std::uint64_t>(i), 0,
+            std::span<double>(theta.row(i).data(), static_cast<std::size_t>(theta.cols())));
+        theta.row(i) *= init_sd;
+    }
+}
+
+RowMatrix FullBatchLangevin::drift() {
+    const Eigen::VectorXd f = network_.forward(train_.inputs);
+    const Eigen::VectorXd dloss = mean_loss_gradient(params_.loss, f, train_.labels);
+    RowMatrix gradient = network_.data_gradient(train_.inputs, dloss);
+    gradient += (2.0 * params_.l2) * network_.particles();
+    return gradient;
+}
+
+double FullBatchLangevin::step(std::uint64_t step) {
+    core::require(step <= std::numeric_limits<std::uint32_t>::max(),
+                  "FullBatchLangevin::step: step beyond the noise counter's 32 bits");
+    const Eigen::VectorXd f = network_.forward(train_.inputs);
+    const double train_loss = mean_loss(params_.loss, f, train_.labels);
+    const Eigen::VectorXd dloss = mean_loss_gradient(params_.loss, f, train_.labels);
+    const RowMatrix gradient = network_.data_gradient(train_.inputs, dloss);
+
+    RowMatrix& theta = network_.particles();
+    const double eta = params_.learning_rate;
+    const double decay = 1.0 - 2.0 * eta * params_.l2; // theta - eta * 2 l2 theta
+    const double noise_scale = std::sqrt(2.0 * params_.entropy * eta);
+    const core::Philox rng(seed_, "poc.noise");
+    std::vector<double> xi(static_cast<std::size_t>(theta.cols()));
+    const auto first = network_.local_ids().begin;
+    for (Eigen::Index i = 0; i < theta.rows(); ++i) {
+        // A pure function of (seed, particle id, step), never of the rank.
+        if (noise_scale > 0)
+            rng.fill_normal(first + static_cast<std::uint64_t>(i), static_cast<std::uint32_t>(step),
+                            xi);
+        for (Eigen::Index c = 0; c < theta.cols(); ++c) {
+            double value = decay * theta(i, c) - eta * gradient(i, c);
+            if (noise_scale > 0)
+                value += noise_scale * xi[static_cast<std::size_t>(c)];
+            theta(i, c) = value;
+        }
+    }
+    return train_loss;
+}
+
+double FullBatchLangevin::loss(const LabelledData& data) const {
+    return mean_loss(params_.loss, network_.predict(data.inputs), data.labels);
+}
+
+double FullBatchLangevin::second_moment() const {
+    const RowMatrix& theta = network_.particles();
+    // Row by row: each row's reduction has one shape whatever the number of local rows.
+    std::vector<double> norms(static_cast<std::size_t>(theta.rows()));
+    for (Eigen::Index i = 0; i < theta.rows(); ++i) {
+        double sum = 0.0;
+        for (Eigen::Index c = 0; c < theta.cols(); ++c)
+            sum += theta(i, c) * theta(i, c);
+        norms[static_cast<std::size_t>(i)] = sum;
+    }
+    const double total = par::deterministic_sum(comm_, network_.partition(), norms);
+    return total / static_cast<double>(network_.partition().n_items());
+}
+
+ObjectiveTerms FullBatchLangevin::objective_terms(const LabelledData& data,
+                                                  const KnnEntropyOptions& entropy) const {
+    ObjectiveTerms terms;
+    terms.loss = loss(data);
+    terms.second_moment = second_moment();
+    terms.entropy = knn_entropy(comm_, network_.partition(), network_.particles(), entropy);
+    return terms;
+}
+
+} // namespace moesim::model
