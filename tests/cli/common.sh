@@ -45,3 +45,19 @@ expect_in() {
 }
 
 py() { /usr/bin/python3 "$@"; }
+
+# wait_until SECONDS PYTHON_EXPRESSION: polls every 0.1 s until the expression (h5py and sys
+# imported; exceptions count as false, e.g. a file not yet written) is true; fails after
+# SECONDS.
+wait_until() {
+    local tries=$(($1 * 10)) expression=$2
+    for _ in $(seq 1 "$tries"); do
+        py -c "import h5py, sys
+try:
+    sys.exit(0 if ($expression) else 1)
+except Exception:
+    sys.exit(1)" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}

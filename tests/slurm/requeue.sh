@@ -6,15 +6,8 @@ cd "$(mktemp -d ./requeue.XXXX)"
 start=$SECONDS
 args=(--set run.steps=6000 --set mfld.particles=128 --set run.frame_every=20)
 jid=$(sbatch --parsable "$jobs_dir/slurm/moesim.sbatch" "${args[@]}")
-running=no
-for _ in $(seq 1 1200); do
-    if py -c "import h5py,sys; sys.exit(0 if h5py.File('moesim-$jid.h5','r')['observables/objective/step'].shape[0] >= 3 else 1)" 2>/dev/null; then
-        running=yes
-        break
-    fi
-    sleep 0.1
-done
-[ "$running" = yes ] || { scontrol show job "$jid" >&2; fail "job $jid wrote no frames within two minutes"; }
+wait_until 120 "h5py.File('moesim-$jid.h5', 'r')['observables/objective/step'].shape[0] >= 3" ||
+    { scontrol show job "$jid" >&2; fail "job $jid wrote no frames within two minutes"; }
 scancel --signal=USR1 --batch "$jid"
 wait_for_requeued_job "$jid"
 expect_in "moesim-$jid.out" "stopped by a signal at step [0-9]+; checkpoint 'moesim-$jid.ckpt.h5' written"

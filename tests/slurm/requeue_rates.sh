@@ -7,15 +7,8 @@ start=$SECONDS
 args=(-e rates --set 'rates.n=[2000, 4000, 8000, 16000, 32000]' --set rates.replicates=16
     --set rates.bootstrap=100 --set run.checkpoint_every=2)
 jid=$(sbatch --parsable "$jobs_dir/slurm/moesim.sbatch" "${args[@]}")
-running=no
-for _ in $(seq 1 1200); do
-    if py -c "import h5py,sys; sys.exit(0 if h5py.File('moesim-$jid.ckpt.h5','r').attrs['jobs_done'] >= 4 else 1)" 2>/dev/null; then
-        running=yes
-        break
-    fi
-    sleep 0.1
-done
-[ "$running" = yes ] || { scontrol show job "$jid" >&2; fail "job $jid checkpointed no fits within two minutes"; }
+wait_until 120 "h5py.File('moesim-$jid.ckpt.h5', 'r').attrs['jobs_done'] >= 4" ||
+    { scontrol show job "$jid" >&2; fail "job $jid checkpointed no fits within two minutes"; }
 scancel --signal=USR1 --batch "$jid"
 wait_for_requeued_job "$jid"
 expect_in "moesim-$jid.out" "stopped by a signal after [0-9]+ of 80 jobs; checkpoint 'moesim-$jid.ckpt.h5' written"
