@@ -306,8 +306,9 @@ model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd&
     const UniformDraw uniform = [&](std::uint32_t draw) {
         return rng.uniform_pair(source.job_id, restart, draw)[0];
     };
-    const LloydResult clusters = lloyd(points, kmeans_pp_seeds(points, k, uniform),
-                                       {.max_iterations = 20, .tolerance = 0.0});
+    const LloydResult clusters =
+        lloyd(points, kmeans_pp_seeds(points, k, uniform),
+              {.max_iterations = 20, .tolerance = 0.0, .row_order_sums = true});
     Eigen::MatrixXd resp = Eigen::MatrixXd::Zero(n, k);
     for (Eigen::Index m = 0; m < n; ++m)
         resp(m, clusters.labels[static_cast<std::size_t>(m)]) = 1.0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 
 namespace moesim::fit {
 
@@ -34,22 +35,24 @@ public:
                 d += (points_.col(j).segment(begin, len).array() - centres_(c, j)).square();
         }
         double* best = best_.data();
-        Eigen::Index* label = label_.data();
+        ClusterLabel* label = label_.data();
         const double* d0 = dist_.col(0).data();
         for (Eigen::Index m = 0; m < len; ++m) {
             best[m] = d0[m];
             label[m] = 0;
         }
+        // Unconditional stores, so the loop vectorises.
         for (Eigen::Index c = 1; c < k; ++c) {
             const double* dc = dist_.col(c).data();
-            for (Eigen::Index m = 0; m < len; ++m)
-                if (dc[m] < best[m]) {
-                    best[m] = dc[m];
-                    label[m] = c;
-                }
+            for (Eigen::Index m = 0; m < len; ++m) {
+                const bool nearer = dc[m] < best[m];
+                best[m] = nearer ? dc[m] : best[m];
+                label[m] = nearer ? static_cast<ClusterLabel>(c) : label[m];
+            }
         }
     }
-    Eigen::Index label(Eigen::Index m) const { return label_[static_cast<std::size_t>(m)]; }
+    ClusterLabel label(Eigen::Index m) const { return label_[static_cast<std::size_t>(m)]; }
+    const ClusterLabel* labels() const { return label_.data(); }
     double best_sum(Eigen::Index len) const { return best_.head(len).sum(); }
 
 private:
@@ -57,7 +60,7 @@ private:
     const Eigen::MatrixXd& centres_;
     Eigen::MatrixXd dist_;
     Eigen::ArrayXd best_;
-    std::vector<Eigen::Index> label_;
+    std::vector<ClusterLabel> label_;
 };
 
 // Squared distance of every row of `points` to `centre`, coordinates summed in order.
@@ -103,6 +106,7 @@ LloydResult lloyd(const Eigen::MatrixXd& points, const Eigen::MatrixXd& initial_
     const Eigen::Index n = points.rows(), p = points.cols(), k = initial_centres.rows();
     core::require(n >= 1 && p >= 1 && k >= 1 && initial_centres.cols() == p,
                   "lloyd: needs rows, and k >= 1 centres of the points' width");
+    core::require(k <= std::numeric_limits<ClusterLabel>::max(), "lloyd: too many centres");
     core::require(settings.max_iterations >= 1, "lloyd: max_iterations must be >= 1");
     LloydResult out;
     out.centres = initial_centres;
@@ -111,29 +115,51 @@ LloydResult lloyd(const Eigen::MatrixXd& points, const Eigen::MatrixXd& initial_
     BlockAssigner assigner(points, out.centres);
     std::vector<double> sums(static_cast<std::size_t>(k * p));
     std::vector<double> counts(static_cast<std::size_t>(k));
+    std::vector<Eigen::Index> tally(static_cast<std::size_t>(k));
+    Eigen::ArrayXd mask(std::min(block_rows, n));
     const double* x = points.data();
     for (std::int64_t iteration = 1;; ++iteration) {
         std::fill(sums.begin(), sums.end(), 0.0);
-        std::fill(counts.begin(), counts.end(), 0.0);
+        std::fill(tally.begin(), tally.end(), Eigen::Index{0});
         Eigen::Index changed = 0;
         double objective = 0.0;
         for (Eigen::Index begin = 0; begin < n; begin += block_rows) {
             const Eigen::Index len = std::min(block_rows, n - begin);
             assigner.assign(begin, len);
             objective += assigner.best_sum(len);
-            // Each centre's sums run over its rows in row order (one accumulator per
-            // coordinate), so they do not depend on the block size.
+            ClusterLabel* label = out.labels.data() + begin;
+            const ClusterLabel* fresh = assigner.labels();
             for (Eigen::Index m = 0; m < len; ++m) {
-                const Eigen::Index row = begin + m, c = assigner.label(m);
-                auto& label = out.labels[static_cast<std::size_t>(row)];
-                changed += label != c;
-                label = c;
-                double* sum = sums.data() + c * p;
-                for (Eigen::Index j = 0; j < p; ++j)
-                    sum[j] += x[j * n + row];
-                counts[static_cast<std::size_t>(c)] += 1.0;
+                changed += label[m] != fresh[m];
+                label[m] = fresh[m];
             }
+            if (settings.row_order_sums) {
+                // Each centre's sums run over its rows in row order, one row at a time.
+                for (Eigen::Index m = 0; m < len; ++m) {
+                    const Eigen::Index row = begin + m, c = label[m];
+                    double* sum = sums.data() + c * p;
+                    for (Eigen::Index j = 0; j < p; ++j)
+                        sum[j] += x[j * n + row];
+                }
+            } else {
+                // Per block and coordinate, the dot product of a 0/1 mask with the block's
+                // rows (vectorised, its order fixed by the block size), added to the sums.
+                for (Eigen::Index c = 0; c < k; ++c) {
+                    for (Eigen::Index m = 0; m < len; ++m)
+                        mask[m] = label[m] == c ? 1.0 : 0.0;
+                    double* sum = sums.data() + c * p;
+                    for (Eigen::Index j = 0; j < p; ++j)
+                        sum[j] += (mask.head(len) *
+                                   Eigen::Map<const Eigen::ArrayXd>(x + j * n + begin, len))
+                                      .sum();
+                }
+            }
+            // Counts are integers, exact in any order.
+            for (Eigen::Index m = 0; m < len; ++m)
+                ++tally[static_cast<std::size_t>(label[m])];
         }
+        for (Eigen::Index c = 0; c < k; ++c)
+            counts[static_cast<std::size_t>(c)] = double(tally[static_cast<std::size_t>(c)]);
         out.iterations = iteration;
         out.objective = objective;
         out.objective_trace.push_back(objective);
@@ -162,12 +188,12 @@ LloydResult lloyd(const Eigen::MatrixXd& points, const Eigen::MatrixXd& initial_
     return out;
 }
 
-std::vector<Eigen::Index> nearest_centres(const Eigen::MatrixXd& points,
+std::vector<ClusterLabel> nearest_centres(const Eigen::MatrixXd& points,
                                           const Eigen::MatrixXd& centres) {
     const Eigen::Index n = points.rows();
     core::require(centres.rows() >= 1 && centres.cols() == points.cols(),
                   "nearest_centres: centres must have the points' width");
-    std::vector<Eigen::Index> labels(static_cast<std::size_t>(n));
+    std::vector<ClusterLabel> labels(static_cast<std::size_t>(n));
     if (n == 0)
         return labels;
     BlockAssigner assigner(points, centres);
