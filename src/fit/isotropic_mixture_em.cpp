@@ -1,11 +1,11 @@
 #include "moesim/fit/isotropic_mixture_em.hpp"
 
 #include "moesim/core/error.hpp"
-#include "moesim/model/row_exp.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <vector>
 
 namespace moesim::fit {
 
@@ -14,18 +14,26 @@ namespace {
 // A block's coordinates, logits and responsibilities stay in L1/L2 across the E- and M-step.
 constexpr Eigen::Index block_rows = 256;
 
-// One pass over the samples at (means, weights): the log-likelihood and, if `sums` is set,
-// the M-step sums: mass(k) = sum_n s_n r_nk, first(k, j) = sum_n s_n r_nk x_nj.
+// One pass over the samples at (means, weights): the log-likelihood if asked, and, if `mass`
+// is set, the M-step sums mass(k) = sum_n s_n r_nk and first(k, j) = sum_n s_n r_nk x_nj.
+// The log-sum-exp is written out (as model/row_exp.hpp does it, column by column) so that its
+// buffers live across blocks and the row logarithms are only taken when the likelihood is
+// wanted; components of weight 0 get responsibility exactly 0.
 class EmPass {
 public:
     EmPass(const Eigen::MatrixXd& x, const Eigen::VectorXd& sample_weights, Eigen::Index k)
-        : x_(x), s_(sample_weights), block_(std::min(block_rows, x.rows()), k) {}
+        : x_(x), s_(sample_weights), block_(std::min(block_rows, x.rows()), k), max_(block_.rows()),
+          sum_(block_.rows()) {}
 
     double run(const Eigen::MatrixXd& means, const Eigen::VectorXd& weights, double variance,
-               Eigen::VectorXd* mass, Eigen::MatrixXd* first) {
+               bool with_log_likelihood, Eigen::VectorXd* mass, Eigen::MatrixXd* first) {
         const Eigen::Index n = x_.rows(), d = x_.cols(), k = means.rows();
         const double half_precision = 0.5 / variance;
         const Eigen::ArrayXd log_w = weights.array().log();
+        std::vector<Eigen::Index> live; // components of positive weight
+        for (Eigen::Index c = 0; c < k; ++c)
+            if (weights(c) > 0.0)
+                live.push_back(c);
         if (mass != nullptr) {
             mass->setZero(k);
             first->setZero(k, d);
@@ -33,36 +41,53 @@ public:
         double total = 0.0, sample_mass = 0.0;
         for (Eigen::Index begin = 0; begin < n; begin += block_rows) {
             const Eigen::Index len = std::min(block_rows, n - begin);
-            block_.resize(len, k); // a no-op but for the last block
-            for (Eigen::Index c = 0; c < k; ++c) {
-                auto column = block_.col(c).array();
+            auto max = max_.head(len);
+            auto sum = sum_.head(len);
+            for (std::size_t i = 0; i < live.size(); ++i) {
+                const Eigen::Index c = live[i];
+                auto column = block_.col(c).head(len).array();
                 column = (x_.col(0).segment(begin, len).array() - means(c, 0)).square();
                 for (Eigen::Index j = 1; j < d; ++j)
                     column += (x_.col(j).segment(begin, len).array() - means(c, j)).square();
                 column = log_w(c) - half_precision * column;
+                if (i == 0)
+                    max = column;
+                else
+                    max = max.max(column);
             }
-            const model::ShiftedExp rows = model::exponentiate_rows(block_);
-            const Eigen::ArrayXd row_log = rows.max + rows.sum.log();
-            Eigen::ArrayXd scale = rows.sum.inverse();
-            if (s_.size() > 0) {
-                const auto s = s_.segment(begin, len).array();
-                total += (s * row_log).sum();
-                sample_mass += s.sum();
-                scale *= s;
-            } else {
-                total += row_log.sum();
-                sample_mass += double(len);
+            for (std::size_t i = 0; i < live.size(); ++i) {
+                auto column = block_.col(live[i]).head(len).array();
+                column = (column - max).exp();
+                if (i == 0)
+                    sum = column;
+                else
+                    sum += column;
+            }
+            if (with_log_likelihood) {
+                if (s_.size() > 0) {
+                    const auto s = s_.segment(begin, len).array();
+                    total += (s * (max + sum.log())).sum();
+                    sample_mass += s.sum();
+                } else {
+                    total += (max + sum.log()).sum();
+                    sample_mass += double(len);
+                }
             }
             if (mass == nullptr)
                 continue;
-            for (Eigen::Index c = 0; c < k; ++c) {
-                auto r = block_.col(c).array();
-                r *= scale;
+            sum = sum.inverse();
+            if (s_.size() > 0)
+                sum *= s_.segment(begin, len).array();
+            for (const Eigen::Index c : live) {
+                auto r = block_.col(c).head(len).array();
+                r *= sum;
                 (*mass)(c) += r.sum();
                 for (Eigen::Index j = 0; j < d; ++j)
                     (*first)(c, j) += (r * x_.col(j).segment(begin, len).array()).sum();
             }
         }
+        if (!with_log_likelihood)
+            return 0.0;
         return total - sample_mass * 0.5 * double(d) * std::log(2.0 * std::numbers::pi * variance);
     }
 
@@ -70,6 +95,7 @@ private:
     const Eigen::MatrixXd& x_;
     const Eigen::VectorXd& s_;
     Eigen::MatrixXd block_; // logits, then responsibilities, of one block of rows
+    Eigen::ArrayXd max_, sum_;
 };
 
 void check_inputs(const Eigen::MatrixXd& x, const Eigen::MatrixXd& means,
@@ -94,7 +120,7 @@ double isotropic_mixture_log_likelihood(const Eigen::MatrixXd& x, const Eigen::M
                                         const Eigen::VectorXd& sample_weights) {
     check_inputs(x, means, weights, variance, sample_weights);
     EmPass pass(x, sample_weights, means.rows());
-    return pass.run(means, weights, variance, nullptr, nullptr);
+    return pass.run(means, weights, variance, true, nullptr, nullptr);
 }
 
 IsotropicEmResult fit_isotropic_mixture(const Eigen::MatrixXd& x,
@@ -110,11 +136,11 @@ IsotropicEmResult fit_isotropic_mixture(const Eigen::MatrixXd& x,
     Eigen::VectorXd mass;
     Eigen::MatrixXd first;
     while (out.iterations < settings.max_iterations) {
-        const double log_likelihood =
-            pass.run(out.means, out.weights, settings.variance, &mass, &first);
-        if (!std::isfinite(log_likelihood))
-            throw core::NumericalError("isotropic mixture log-likelihood", out.iterations,
-                                       log_likelihood, core::Scope::local);
+        // The likelihood is not needed to iterate (the stopping rule is on the means).
+        pass.run(out.means, out.weights, settings.variance, false, &mass, &first);
+        if (!first.allFinite())
+            throw core::NumericalError("isotropic mixture M-step sums", out.iterations, first.sum(),
+                                       core::Scope::local);
         double shift = 0.0;
         for (Eigen::Index c = 0; c < k; ++c) {
             if (!(mass(c) > 0.0))
@@ -131,7 +157,8 @@ IsotropicEmResult fit_isotropic_mixture(const Eigen::MatrixXd& x,
             break;
         }
     }
-    out.log_likelihood = pass.run(out.means, out.weights, settings.variance, nullptr, nullptr);
+    out.log_likelihood =
+        pass.run(out.means, out.weights, settings.variance, true, nullptr, nullptr);
     if (!std::isfinite(out.log_likelihood))
         throw core::NumericalError("isotropic mixture log-likelihood", out.iterations,
                                    out.log_likelihood, core::Scope::local);
