@@ -127,6 +127,8 @@ def main():
         out["moe"] = collect_moe(work, load_samples)
     if glob.glob(os.path.join(work, "rates_ours.r*.json")):
         out["rates_fit"] = collect_rates(work, load_samples)
+    if glob.glob(os.path.join(work, "misspec_ours.r*.json")):
+        out["misspec_fit"] = collect_misspec(work, load_samples)
     os.makedirs(results, exist_ok=True)
     with open(os.path.join(results, "results.json"), "w") as f:
         json.dump(out, f, indent=2)
@@ -316,6 +318,8 @@ def markdown(out):
         md.extend(moe_markdown(out["moe"]))
     if "rates_fit" in out:
         md.extend(rates_markdown(out["rates_fit"]))
+    if "misspec_fit" in out:
+        md.extend(misspec_markdown(out["misspec_fit"]))
     return md
 
 
@@ -778,6 +782,131 @@ def rates_markdown(rates):
     md.append("- Our log-likelihood as reported by `fit_em` agrees with the numpy formula to "
               f"{max((r['ours_reported_vs_formula'] for r in rates['rows']), default=0):.1e} "
               "relative (all sizes).")
+    return md
+
+
+MISSPEC_SPEEDUP_TARGET = 10.0  # issue 13: >= 10x the peers per fit
+
+
+def collect_misspec(work, load_samples):
+    """The misspec fit vs scikit-learn KMeans / numpy EM section of results.json: per size and
+    fit, each side's lowest median over the rounds, the ratio, and how far the fits agree."""
+    rounds = {name: [load(p) for p in sorted(glob.glob(os.path.join(work, name + ".r*.json")))]
+              for name in ("misspec_ours", "misspec_peer")}
+
+    def best(runs):
+        by_id = {}
+        for run in runs:
+            for size in run["sizes"]:
+                keep = by_id.setdefault(size["id"], {key: size[key] for key in ("id", "d", "n")})
+                for fit in ("hard", "soft"):
+                    medians = keep.get(fit, {}).get("round_medians", []) + \
+                        [size[fit]["median_seconds"]]
+                    if fit not in keep or size[fit]["median_seconds"] < keep[fit]["median_seconds"]:
+                        keep[fit] = dict(size[fit])
+                    keep[fit]["round_medians"] = medians
+        return by_id
+
+    ours, peer = best(rounds["misspec_ours"]), best(rounds["misspec_peer"])
+    rows = []
+    for key, o in ours.items():
+        p = peer.get(key)
+        if p is None:
+            continue
+        row = {"size": {"d": o["d"], "n": o["n"]}}
+        for fit, what in (("hard", "centres"), ("soft", "means")):
+            a, b = o[fit][what], p[fit][what]
+            # Largest coordinate difference of the fitted means, labels matched by distance.
+            import itertools
+            diff = min(max(abs(x - y) for i, j in enumerate(perm) for x, y in zip(a[i], b[j]))
+                       for perm in itertools.permutations(range(len(a))))
+            row[fit] = {"ours_seconds": o[fit]["median_seconds"],
+                        "peer_seconds": p[fit]["median_seconds"],
+                        "peer_over_ours": p[fit]["median_seconds"] / o[fit]["median_seconds"],
+                        "peer_over_ours_cpu": p[fit]["median_cpu_seconds"]
+                        / max(o[fit]["median_cpu_seconds"], 1e-9),
+                        "ours_iterations": o[fit]["iterations"],
+                        "peer_iterations": p[fit]["iterations"],
+                        "max_mean_difference": diff,
+                        "ours_round_medians": o[fit]["round_medians"],
+                        "peer_round_medians": p[fit]["round_medians"]}
+        row["hard"]["objective_relative_difference"] = (
+            (o["hard"]["objective"] - p["hard"]["objective"]) / abs(p["hard"]["objective"]))
+        row["soft"]["log_likelihood_relative_difference"] = (
+            (o["soft"]["log_likelihood"] - p["soft"]["log_likelihood"])
+            / abs(p["soft"]["log_likelihood"]))
+        rows.append(row)
+    rows.sort(key=lambda r: (r["size"]["d"], r["size"]["n"]))
+    targets = []
+    import math
+    for fit, peer_name in (("hard", "scikit-learn KMeans"), ("soft", "numpy EM")):
+        ratios = [r[fit]["peer_over_ours"] for r in rows]
+        if not ratios:
+            continue
+        geo = math.exp(sum(math.log(v) for v in ratios) / len(ratios))
+        targets.append({"target": f"{fit} fit >= {MISSPEC_SPEEDUP_TARGET:g}x faster than "
+                                  f"{peer_name} (worst size)", "measured": min(ratios),
+                        "met": min(ratios) >= MISSPEC_SPEEDUP_TARGET})
+        targets.append({"target": f"{fit} fit >= {MISSPEC_SPEEDUP_TARGET:g}x faster than "
+                                  f"{peer_name} (geometric mean over sizes)", "measured": geo,
+                        "met": geo >= MISSPEC_SPEEDUP_TARGET})
+    first = rounds["misspec_ours"][0]
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "build": first["build"], "load": load_samples,
+        "peer": rounds["misspec_peer"][0]["peer"] if rounds["misspec_peer"] else None,
+        "settings": {key: first[key] for key in ("k", "geometry", "snr", "sigma", "rho",
+                                                 "tolerance", "max_iterations")},
+        "rows": rows, "targets": targets, "rounds": len(rounds["misspec_ours"]),
+    }
+
+
+def misspec_markdown(mis):
+    """RESULTS.md section of the misspec fit benchmark (issue 13)."""
+    ld, build, peer, st = mis["load"], mis["build"], mis["peer"] or {}, mis["settings"]
+    blas = peer.get("openblas", {})
+    md = ["## misspec fits vs scikit-learn KMeans and a numpy fixed-variance EM\n"]
+    md.append(f"Run on {mis['date']} (git {build['git_commit']}, {build['compiler']}). Machine "
+              f"load with nothing of this run active: before {ld['before']['busy_percent']:.0f}% "
+              f"busy ({ld['before']['loadavg']}), after {ld['after']['busy_percent']:.0f}% busy "
+              f"({ld['after']['loadavg']}); during the run (ours included) "
+              f"{ld['during_run']['busy_percent']:.0f}% busy, "
+              f"{ld['during_run']['steal_percent']:.0f}% stolen.\n")
+    md.append("| d | n | hard: ours | KMeans | KMeans / ours | iterations ours / KMeans | "
+              "soft: ours | numpy EM | numpy / ours | iterations ours / numpy | max mean "
+              "difference hard / soft |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in mis["rows"]:
+        h, s = r["hard"], r["soft"]
+        md.append(f"| {r['size']['d']} | {r['size']['n']} | {ms(h['ours_seconds'])} | "
+                  f"{ms(h['peer_seconds'])} | {h['peer_over_ours']:.1f} | "
+                  f"{h['ours_iterations']} / {h['peer_iterations']} | {ms(s['ours_seconds'])} | "
+                  f"{ms(s['peer_seconds'])} | {s['peer_over_ours']:.1f} | "
+                  f"{s['ours_iterations']} / {s['peer_iterations']} | "
+                  f"{h['max_mean_difference']:.1e} / {s['max_mean_difference']:.1e} |")
+    md.append("")
+    md.append(f"Data: +-mu (K = {st['k']}, SNR {st['snr']:g}, sigma {st['sigma']:g}) drawn by "
+              "`model::sample_mixture`, written by `bench/bench_misspec_fit` with the init (the "
+              "true means x 0.6, shifted off the axis), which both sides read. Hard: our "
+              "`fit::lloyd` vs `KMeans(init=<array>, n_init=1, algorithm=\"lloyd\")`; soft: our "
+              f"`fit::fit_isotropic_mixture` (tau = {st['rho']:g} sigma, weights fixed) vs "
+              "`bench/peers/misspec_fit_sklearn.py: numpy_em`. Same stopping rule: squared "
+              f"centre shift <= {st['tolerance']:g} (scikit-learn's tol is divided by the mean "
+              f"feature variance it multiplies by), at most {st['max_iterations']} iterations. "
+              "Each side's lowest median over "
+              f"{mis['rounds']} alternating rounds (all in results.json).\n")
+    md.append("### Issue 13 targets\n")
+    md.append("| target | measured | met |")
+    md.append("|---|---|---|")
+    for t in mis["targets"]:
+        md.append(f"| {t['target']} | {t['measured']:.3g} | {'yes' if t['met'] else 'no'} |")
+    md.append("")
+    md.append(f"- Peers: {peer.get('python', '?')}, numpy {peer.get('numpy', '?')}, "
+              f"scikit-learn {peer.get('sklearn', '?')}, OpenBLAS core "
+              f"`{blas.get('corename', '?')}` (OPENBLAS_CORETYPE="
+              f"`{blas.get('OPENBLAS_CORETYPE')}`, the best for this CPU: "
+              f"`{blas.get('best_coretype_for_cpu')}`; `{blas.get('config', '?')}`), one thread "
+              "(OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1); ours one rank, one thread.")
     return md
 
 

@@ -4,6 +4,7 @@
 #include "fit/lbfgs_gate_step.hpp"
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/fit/kmeans.hpp"
 #include "moesim/model/row_exp.hpp"
 
 #include <Eigen/Cholesky>
@@ -30,8 +31,7 @@ double weighted_log_gate(const Eigen::MatrixXd& resp, const Eigen::MatrixXd& log
 // weights the direction is computed from.
 template <class Objective>
 bool gate_newton_step(const model::Gate& gate, const Eigen::MatrixXd& x,
-                      const Eigen::MatrixXd& resp, Objective objective,
-                      model::MoeParams& params) {
+                      const Eigen::MatrixXd& resp, Objective objective, model::MoeParams& params) {
     const GateObjective q = gate_objective(gate, x, resp, params);
     const double current = q.value;
     const Eigen::VectorXd theta = pack_gate(params);
@@ -297,51 +297,21 @@ model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd&
         return init.last_gate_zero();
     }
 
-    // k-means++ seeding (Arthur & Vassilvitskii 2007) on the rows (x_n, y_n), then Lloyd.
+    // k-means++ seeding on the rows (x_n, y_n), then at most 20 Lloyd iterations. Lloyd stops
+    // early only when an iteration would change nothing, so this is the result of exactly 20.
     core::require(n >= k, "initial_params: k-means++ needs at least k samples");
     Eigen::MatrixXd points(n, d + 1);
     points.leftCols(d) = x;
     points.col(d) = y;
-    Eigen::MatrixXd centers(k, d + 1);
-    auto uniform = [&](std::uint32_t draw) {
+    const UniformDraw uniform = [&](std::uint32_t draw) {
         return rng.uniform_pair(source.job_id, restart, draw)[0];
     };
-    auto pick = [&](const Eigen::VectorXd& weights, double u) {
-        const double target = u * weights.sum();
-        double cumulative = 0.0;
-        for (Eigen::Index m = 0; m < n; ++m) {
-            cumulative += weights(m);
-            if (target < cumulative)
-                return m;
-        }
-        return n - 1;
-    };
-    centers.row(0) = points.row(pick(Eigen::VectorXd::Ones(n), uniform(0)));
-    Eigen::VectorXd dist2 = (points.rowwise() - centers.row(0)).rowwise().squaredNorm();
-    for (Eigen::Index c = 1; c < k; ++c) {
-        centers.row(c) = points.row(pick(dist2, uniform(static_cast<std::uint32_t>(c))));
-        dist2 = dist2.cwiseMin((points.rowwise() - centers.row(c)).rowwise().squaredNorm());
-    }
-    std::vector<Eigen::Index> label(static_cast<std::size_t>(n), 0);
-    for (int lloyd = 0; lloyd < 20; ++lloyd) {
-        for (Eigen::Index m = 0; m < n; ++m) {
-            Eigen::Index best = 0;
-            (centers.rowwise() - points.row(m)).rowwise().squaredNorm().minCoeff(&best);
-            label[static_cast<std::size_t>(m)] = best;
-        }
-        Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(k, d + 1);
-        Eigen::VectorXd counts = Eigen::VectorXd::Zero(k);
-        for (Eigen::Index m = 0; m < n; ++m) {
-            sums.row(label[static_cast<std::size_t>(m)]) += points.row(m);
-            counts(label[static_cast<std::size_t>(m)]) += 1.0;
-        }
-        for (Eigen::Index c = 0; c < k; ++c)
-            if (counts(c) > 0)
-                centers.row(c) = sums.row(c) / counts(c);
-    }
+    const LloydResult clusters =
+        lloyd(points, kmeans_pp_seeds(points, k, uniform),
+              {.max_iterations = 20, .tolerance = 0.0, .row_order_sums = true});
     Eigen::MatrixXd resp = Eigen::MatrixXd::Zero(n, k);
     for (Eigen::Index m = 0; m < n; ++m)
-        resp(m, label[static_cast<std::size_t>(m)]) = 1.0;
+        resp(m, clusters.labels[static_cast<std::size_t>(m)]) = 1.0;
     model::MoeParams init = model::MoeParams::zeros(k, d);
     const double y_var = (y.array() - y.mean()).square().mean();
     init.variance.setConstant(std::max(y_var, settings.variance_floor));
