@@ -66,20 +66,32 @@ Eigen::VectorXd MeanFieldNetwork::predict(const RowMatrix& inputs) {
 
 RowMatrix MeanFieldNetwork::data_gradient(const RowMatrix& inputs,
                                           const Eigen::VectorXd& dloss) const {
-    core::require(derivative_.rows() == inputs.rows() && dloss.size() == inputs.rows(),
-                  "MeanFieldNetwork::data_gradient: call predict() on the same batch first");
     RowMatrix gradient(theta_.rows(), dim_);
+    data_gradient_blocks(inputs, dloss, [&](Eigen::Index first, const RowMatrix& block) {
+        gradient.middleRows(first, block.rows()) = block;
+    });
+    return gradient;
+}
+
+void MeanFieldNetwork::data_gradient_blocks(
+    const RowMatrix& inputs, const Eigen::VectorXd& dloss,
+    const std::function<void(Eigen::Index, const RowMatrix&)>& visit) const {
+    core::require(derivative_.rows() == inputs.rows() && dloss.size() == inputs.rows() &&
+                      derivative_.cols() == theta_.rows(),
+                  "MeanFieldNetwork::data_gradient: call predict() on the same batch first");
+    // dloss_b x_b / B once (B x dim, the same on every rank), so each block's gradient is one
+    // product of the cached derivatives with it: no pass over the B x block derivatives.
+    scaled_inputs_ = (dloss / static_cast<double>(inputs.rows())).asDiagonal() * inputs;
     const par::IdRange blocks = partition_.blocks_of(comm_.rank());
-    const double inv_batch = 1.0 / static_cast<double>(inputs.rows());
-    Eigen::MatrixXd weighted;
     for (std::uint64_t b = blocks.begin; b < blocks.end; ++b) {
         const par::IdRange ids = partition_.items_in_block(b);
         const auto first = static_cast<Eigen::Index>(ids.begin - local_.begin);
         const auto width = static_cast<Eigen::Index>(ids.size());
-        weighted = derivative_.middleCols(first, width).array().colwise() * dloss.array();
-        gradient.middleRows(first, width).noalias() = inv_batch * (weighted.transpose() * inputs);
+        block_gradient_.resize(width, dim_);
+        block_gradient_.noalias() =
+            derivative_.middleCols(first, width).transpose() * scaled_inputs_;
+        visit(first, block_gradient_);
     }
-    return gradient;
 }
 
 } // namespace moesim::model
