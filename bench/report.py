@@ -280,8 +280,17 @@ def collect_mfld_hdf5(work, load_samples):
                                 "met": value >= MFLD_PEER_TARGET})
         if sz["dim"] >= 64:
             targets.append({"target": f"mfld step {name}: >= {MFLD_GEMM_TARGET:g} of the best "
-                                      "GEMM rate of the run", "measured": r["fraction_of_best_gemm"],
+                                      "Eigen GEMM rate of the run",
+                            "measured": r["fraction_of_best_gemm"],
                             "met": r["fraction_of_best_gemm"] >= MFLD_GEMM_TARGET})
+            peer_gemm = machine["peer_openblas"].get("gemm_gflops")
+            if peer_gemm and peer_gemm > best:
+                r["fraction_of_best_gemm_any"] = r["ours_gflops"] / peer_gemm
+                targets.append({"target": f"mfld step {name}: >= {MFLD_GEMM_TARGET:g} of the "
+                                          "best GEMM rate of the run, any library (numpy's "
+                                          f"OpenBLAS, {peer_gemm:.1f} GFLOP/s)",
+                                "measured": r["fraction_of_best_gemm_any"],
+                                "met": r["fraction_of_best_gemm_any"] >= MFLD_GEMM_TARGET})
     np2 = ours_np2["sizes"][0]
     np1_same = next(s for s in ours["sizes"]
                     if (s["dim"], s["particles"], s["batch"])
@@ -481,6 +490,17 @@ def mfld_limits_text(out):
             f"{ms(ph['update_and_noise'])} (normals alone {ms(ph['noise'])}), sampling "
             f"{ms(ph['sample'])}. At the best GEMM rate ({best:.1f} GFLOP/s) the two products "
             f"would take {ms(2 * flops / best / 1e9)}.")
+    blas = out["machine"].get("peer_openblas") or {}
+    peer_gemm = blas.get("gemm_gflops")
+    if peer_gemm and peer_gemm > best:
+        lines.append(
+            f"- The bound: numpy's OpenBLAS ({', '.join(blas['cores_in_effect'])} kernel) runs "
+            f"GEMM at {peer_gemm:.1f} GFLOP/s here against Eigen's best {best:.1f}, and our "
+            "step is mostly Eigen block products of fixed shape (B x d)(d x 64), which keep "
+            "its bits independent of the rank count. Where a row above shows the products "
+            "taking most of the step, 2x numpy would need block products faster than numpy's "
+            "own whole products (numpy's step contains 4 B N d flops of GEMM at up to "
+            f"{peer_gemm:.1f} GFLOP/s), i.e. a GEMM kernel better than OpenBLAS's.")
     return "\n".join(lines) + "\n"
 
 
