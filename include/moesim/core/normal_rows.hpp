@@ -1,8 +1,8 @@
 #pragma once
 // Standard normals for many items at once, vectorised: Philox4x32-10 on a whole chunk of
 // counters, then Box-Muller over the chunk with a polynomial log and sincos, all in plain
-// arithmetic the compiler vectorises. ~20x faster per normal than Philox::fill_normal
-// (Random123's scalar boxmuller on libm). Users: the mfld step (Langevin noise, teacher inputs).
+// arithmetic the compiler vectorises: ~5 ns per normal against ~35 for Philox::fill_normal
+// (Random123's scalar boxmuller on libm) on an AVX2 EPYC. Users: the mfld step (noise, inputs).
 
 #include "moesim/core/philox.hpp"
 
