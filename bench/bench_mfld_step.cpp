@@ -2,12 +2,14 @@
 // gradient, weight decay, Langevin noise) at several sizes, next to this machine's Eigen
 // GEMM rate for square products and for the step's own block products, so the step can be
 // reported as a fraction of the best GEMM rate measured in the same run. Also splits the
-// step into its phases and times the scalar tanh the forward pass applies per element.
+// step into its phases and times its tanh sweep and its Langevin normals on their own.
 // Usage: bench_mfld_step [--sizes 16x1024x256,...] [--block 64] [--min-seconds 2]
 //        [--min-steps 10] [--gemm 1] [--output FILE]; runs under mpirun at any rank count.
 
 #include "bench_common.hpp"
 
+#include "model/fused_tanh.hpp"
+#include "moesim/core/normal_rows.hpp"
 #include "moesim/model/mean_field_langevin.hpp"
 
 #include <boost/mpi/collectives.hpp>
@@ -16,6 +18,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <functional>
 #include <sstream>
@@ -37,12 +40,13 @@ std::vector<Size> parse_sizes(const std::string& text) {
     return sizes;
 }
 
-// Nanoseconds per element of the forward pass's activation: scalar std::tanh (what
-// activate_with_derivative does), and for comparison a vectorised Eigen expression
-// tanh(z) = 1 - 2 / (exp(2z) + 1) (Eigen 3.4 has packet exp for double but not tanh).
-std::string tanh_json(Eigen::Index elements, double min_seconds) {
+// Nanoseconds per element of the forward pass's activation: scalar std::tanh, and the step's
+// own sweep (model::impl::tanh_accumulate: tanh, the row sums and 1 - tanh^2 in one pass).
+// And nanoseconds per normal of core::fill_normal_rows (the Langevin noise) against the scalar
+// Philox::fill_normal, for rows of `dim` normals.
+std::string tanh_json(Eigen::Index elements, Eigen::Index dim, double min_seconds) {
     const Eigen::ArrayXd z = Eigen::ArrayXd::Random(elements) * 3.0;
-    Eigen::ArrayXd value(elements), derivative(elements);
+    Eigen::ArrayXd value(elements), derivative(elements), sums = Eigen::ArrayXd::Zero(elements);
     const double scalar = bench::time_local(
         [&] {
             for (Eigen::Index i = 0; i < elements; ++i) {
@@ -51,40 +55,79 @@ std::string tanh_json(Eigen::Index elements, double min_seconds) {
             }
         },
         min_seconds);
-    const double vector = bench::time_local(
+    const double fused = bench::time_local(
         [&] {
-            value = 1.0 - 2.0 / ((2.0 * z).exp() + 1.0);
-            derivative = 1.0 - value.square();
+            model::impl::tanh_accumulate(z.data(), static_cast<std::size_t>(elements), sums.data(),
+                                         derivative.data());
         },
         min_seconds);
+    const core::Philox rng(1, "bench.noise");
+    const Eigen::Index rows = std::max<Eigen::Index>(1, elements / dim);
+    RowMatrix noise(rows, dim);
+    std::uint32_t step = 0;
+    const double vectorised = bench::time_local(
+        [&] {
+            core::fill_normal_rows(rng, 0, step++, static_cast<std::size_t>(rows),
+                                   static_cast<std::size_t>(dim),
+                                   std::span<double>(noise.data(), noise.size()));
+        },
+        min_seconds);
+    const double per_particle = bench::time_local(
+        [&] {
+            for (Eigen::Index i = 0; i < rows; ++i)
+                rng.fill_normal(
+                    static_cast<std::uint64_t>(i), step,
+                    std::span<double>(noise.row(i).data(), static_cast<std::size_t>(dim)));
+            ++step;
+        },
+        min_seconds);
+    const double normals = double(rows * dim);
     return fmt::format(
-        "{{\"elements\": {}, \"std_tanh_ns\": {:.3f}, \"eigen_exp_tanh_ns\": {:.3f}}}", elements,
-        scalar / double(elements) * 1e9, vector / double(elements) * 1e9);
+        "{{\"elements\": {}, \"std_tanh_ns\": {:.3f}, \"fused_tanh_ns\": {:.3f}, "
+        "\"normal_dim\": {}, \"fill_normal_rows_ns\": {:.3f}, \"fill_normal_ns\": {:.3f}}}",
+        elements, scalar / double(elements) * 1e9, fused / double(elements) * 1e9, dim,
+        vectorised / normals * 1e9, per_particle / normals * 1e9);
 }
 
-// Per-step seconds of dynamics.step: a barrier before each step, the slowest rank's time.
+// CPU seconds this thread has run: unlike wall time, not inflated while other users' processes
+// hold the core (this machine is shared).
+double thread_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+struct StepTimes {
+    std::vector<double> wall, cpu; // per step, the slowest rank's
+};
+
+// Per-step wall and CPU seconds of dynamics.step: a barrier before each step, the slowest rank.
 // Step count chosen by rank 0 from the warm-up and broadcast, so all ranks agree.
-std::vector<double> time_steps(const boost::mpi::communicator& comm,
-                               model::MeanFieldLangevin& dynamics, std::uint64_t& step,
-                               double min_seconds, int min_steps) {
-    auto one = [&] {
+StepTimes time_steps(const boost::mpi::communicator& comm, model::MeanFieldLangevin& dynamics,
+                     std::uint64_t& step, double min_seconds, int min_steps) {
+    auto one = [&](StepTimes& out) {
         comm.barrier();
         const auto start = Clock::now();
+        const double cpu_start = thread_cpu_seconds();
         const double loss = dynamics.step(step++);
-        const double local = bench::seconds_since(start);
+        const double local[2] = {bench::seconds_since(start), thread_cpu_seconds() - cpu_start};
         if (!std::isfinite(loss))
             throw std::runtime_error("non-finite batch loss in benchmark");
-        return boost::mpi::all_reduce(comm, local, boost::mpi::maximum<double>());
+        double slowest[2];
+        boost::mpi::all_reduce(comm, local, 2, slowest, boost::mpi::maximum<double>());
+        out.wall.push_back(slowest[0]);
+        out.cpu.push_back(slowest[1]);
     };
-    std::vector<double> warmup;
+    StepTimes warmup;
     for (int i = 0; i < 3; ++i)
-        warmup.push_back(one());
-    int steps = static_cast<int>(std::ceil(min_seconds / std::max(bench::median(warmup), 1e-9)));
+        one(warmup);
+    int steps =
+        static_cast<int>(std::ceil(min_seconds / std::max(bench::median(warmup.wall), 1e-9)));
     steps = std::clamp(steps, min_steps, 100000);
     boost::mpi::broadcast(comm, steps, 0);
-    std::vector<double> times;
+    StepTimes times;
     for (int i = 0; i < steps; ++i)
-        times.push_back(one());
+        one(times);
     return times;
 }
 
@@ -141,8 +184,10 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
                                           params, seed);
         dynamics.initialize(0.25);
         std::uint64_t step = 0;
-        const auto times = time_steps(comm, dynamics, step, min_seconds, min_steps);
+        const StepTimes measured = time_steps(comm, dynamics, step, min_seconds, min_steps);
+        const auto& times = measured.wall;
         const double med = bench::median(times);
+        const double med_cpu = bench::median(measured.cpu);
         const double flops = 4.0 * double(s.batch) * double(s.particles) * double(s.dim);
 
         // Phases of one step through the public API, on the batch of the next step.
@@ -155,12 +200,41 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
         });
         const double t_predict =
             time_phase(comm, reps, [&] { residual = net.predict(inputs) - labels; });
+        // The gradient products as the step forms them (a block at a time, no full matrix).
         const double t_gradient = time_phase(comm, reps, [&] {
-            const RowMatrix g = net.data_gradient(inputs, residual);
-            if (!std::isfinite(g.sum()))
+            double check = 0;
+            net.data_gradient_blocks(inputs, residual,
+                                     [&](Eigen::Index, const RowMatrix& g) { check += g(0, 0); });
+            if (!std::isfinite(check))
                 throw std::runtime_error("non-finite gradient in benchmark");
         });
-        // The forward pass's activations alone: B * n_local scalar tanh evaluations.
+        // The forward products alone (the block GEMMs of predict, without the tanh sweep), and
+        // the Langevin noise alone (a block of normals at a time, as step draws it).
+        const auto& net_partition = net.partition();
+        const par::IdRange blocks = net_partition.blocks_of(comm.rank());
+        Eigen::MatrixXd pre;
+        const double t_forward_products = time_phase(comm, reps, [&] {
+            for (std::uint64_t b = blocks.begin; b < blocks.end; ++b) {
+                const par::IdRange ids = net_partition.items_in_block(b);
+                pre.noalias() =
+                    inputs *
+                    net.particles()
+                        .middleRows(static_cast<Eigen::Index>(ids.begin - net.local_ids().begin),
+                                    static_cast<Eigen::Index>(ids.size()))
+                        .transpose();
+            }
+        });
+        const core::Philox noise_rng(seed, "mfld.noise");
+        RowMatrix noise;
+        const double t_noise = time_phase(comm, reps, [&] {
+            for (std::uint64_t b = blocks.begin; b < blocks.end; ++b) {
+                const par::IdRange ids = net_partition.items_in_block(b);
+                noise.resize(static_cast<Eigen::Index>(ids.size()), s.dim);
+                core::fill_normal_rows(noise_rng, ids.begin, static_cast<std::uint32_t>(step),
+                                       ids.size(), static_cast<std::size_t>(s.dim),
+                                       std::span<double>(noise.data(), noise.size()));
+            }
+        });
         const double local_particles = double(net.local_ids().size());
 
         std::string fraction = "null";
@@ -168,19 +242,22 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
             fraction = fmt::format("{:.4f}", flops / med / 1e9 / best);
         size_json.push_back(fmt::format(
             "{{\"dim\": {}, \"particles\": {}, \"batch\": {}, \"steps_timed\": {}, "
-            "\"median_seconds\": {:.6e}, \"min_seconds\": {:.6e}, \"gflops\": {:.3f}, "
+            "\"median_seconds\": {:.6e}, \"min_seconds\": {:.6e}, \"median_cpu_seconds\": {:.6e}, "
+            "\"gflops\": {:.3f}, \"cpu_gflops\": {:.3f}, "
             "\"fraction_of_best_gemm\": {}, \"phases_median_seconds\": {{\"sample\": {:.6e}, "
-            "\"predict\": {:.6e}, \"data_gradient\": {:.6e}, \"update_and_noise\": {:.6e}}}, "
+            "\"predict\": {:.6e}, \"data_gradient\": {:.6e}, \"update_and_noise\": {:.6e}, "
+            "\"forward_products\": {:.6e}, \"noise\": {:.6e}}}, "
             "\"tanh_per_step_local\": {}}}",
             s.dim, s.particles, s.batch, times.size(), med,
-            *std::min_element(times.begin(), times.end()), flops / med / 1e9, fraction, t_sample,
-            t_predict, t_gradient, std::max(0.0, med - t_sample - t_predict - t_gradient),
+            *std::min_element(times.begin(), times.end()), med_cpu, flops / med / 1e9,
+            flops / med_cpu / 1e9, fraction, t_sample, t_predict, t_gradient,
+            std::max(0.0, med - t_sample - t_predict - t_gradient), t_forward_products, t_noise,
             double(s.batch) * local_particles));
     }
 
     std::string tanh = "null";
     if (comm.rank() == 0)
-        tanh = tanh_json(sizes.front().batch * Eigen::Index(block), gemm_seconds);
+        tanh = tanh_json(sizes.front().batch * Eigen::Index(block), sizes.back().dim, gemm_seconds);
 
     std::string gemm_list;
     for (const auto& g : gemms)

@@ -16,6 +16,9 @@ import statistics
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+import blas_core  # noqa: E402 (bench/peers/blas_core.py: CPU facts, OpenBLAS cores)
+
 
 def load(path):
     with open(path) as f:
@@ -28,6 +31,72 @@ def cpu_model():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return "unknown"
+
+
+def cpu_record():
+    """The CPU that produced a section: model, vendor, the SIMD flags that pick BLAS kernels,
+    and every flag (/proc/cpuinfo)."""
+    facts = blas_core.cpu_facts()
+    return {"model": facts["model"], "vendor": facts["vendor"], "simd": facts["simd"],
+            "flags": facts["flags"]}
+
+
+def cpu_text(cpu):
+    if not cpu:
+        return "CPU not recorded by that run"
+    simd = " ".join(cpu["simd"])
+    return f"CPU {cpu['model']} ({cpu['vendor']}), SIMD flags: {simd} (all flags in results.json)"
+
+
+PEER_GEMM_FLOOR = 0.5  # issue 15: no ratio against a peer whose GEMM rate is below half ours
+
+
+def peer_openblas(work, peer, runs, our_best_gflops):
+    """How the peer's BLAS was chosen (bench/peers/blas_core.py choose) and what each of its
+    runs reported (core in effect, its own 1024^3 GEMM rate): the best round's rate is held
+    against our best GEMM rate of the same run."""
+    path = os.path.join(work, f"blas_{peer}.json")
+    choice = load(path) if os.path.exists(path) else {}
+    reports = [run.get("openblas") for run in runs if run.get("openblas")]
+    rates = [r["gemm"]["gflops"] for r in reports]
+    detected = choice.get("detected", {})
+    out = {
+        "cores_in_effect": sorted({r["core"] for r in reports if r.get("core")}),
+        "detected_core": detected.get("core"),
+        "best_core": choice.get("best_core"),
+        "forced_coretype": choice.get("coretype") or None,
+        "reason": choice.get("reason"),
+        "environment": choice.get("environment"),
+        "gemm_gflops": max(rates) if rates else None,
+        "gemm_round_gflops": rates,
+        "gemm_correct": all(r["gemm"]["correct"] for r in reports) if reports else None,
+        "our_best_gemm_gflops": our_best_gflops,
+    }
+    out["comparable"] = (out["gemm_gflops"] is not None
+                         and out["gemm_gflops"] >= PEER_GEMM_FLOOR * our_best_gflops)
+    return out
+
+
+def peer_text(name, blas):
+    """One sentence: the peer's OpenBLAS core, how it was chosen, its GEMM rate against ours."""
+    if not blas or blas.get("gemm_gflops") is None:
+        return f"{name}'s OpenBLAS core and GEMM rate were not recorded by that run."
+    cores = ", ".join(blas["cores_in_effect"]) or "?"
+    how = (f"forced with `OPENBLAS_CORETYPE={blas['forced_coretype']}`" if blas["forced_coretype"]
+           else "as OpenBLAS detects it")
+    verdict = ("at least half ours, so the ratios stand" if blas["comparable"] else
+               "**below half ours: its ratios are not comparable** (marked in the table)")
+    return (f"{name} ran on OpenBLAS core **{cores}** ({how}; detected: {blas['detected_core']}, "
+            f"best for this CPU: {blas['best_core']}; {blas['reason']}). Its own 1024^3 fp64 GEMM, "
+            f"one thread, measured in the peer's process: {blas['gemm_gflops']:.1f} GFLOP/s "
+            f"(best round), against our best Eigen GEMM of {blas['our_best_gemm_gflops']:.1f} "
+            f"in the same run: {verdict}.")
+
+
+def ratio_cell(ratio, blas):
+    if blas and blas.get("gemm_gflops") is not None and not blas["comparable"]:
+        return f"{ratio:.2f} (not comparable: peer GEMM below half ours)"
+    return f"{ratio:.2f}"
 
 
 def dd_runs(path):
@@ -137,6 +206,10 @@ def main():
         f.write("\n".join(markdown(out)) + "\n")
 
 
+MFLD_PEER_TARGET = 2.0   # issue 15: mfld step >= 2x numpy at every size
+MFLD_GEMM_TARGET = 0.6   # issue 15: and >= 0.6 of the best GEMM rate for d >= 64
+
+
 def collect_mfld_hdf5(work, load_samples):
     """The mfld step and HDF5 sections (and the machine facts) of results.json."""
     rounds = {name: [load(p) for p in sorted(glob.glob(os.path.join(work, name + ".r*.json")))]
@@ -163,9 +236,19 @@ def collect_mfld_hdf5(work, load_samples):
                          "OMP_NUM_THREADS": peer["blas"]["OMP_NUM_THREADS"]},
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "load": load_samples,
+        "cpu": cpu_record(),
     }
 
     best = ours["gemm_best_gflops"]
+    machine["peer_openblas"] = peer_openblas(work, "numpy", rounds["mfld_numpy"], best)
+
+    def best_cpu(runs, key):
+        """Per size, the lowest CPU-time median over the rounds (None if not recorded)."""
+        values = [next((x.get("median_cpu_seconds") for x in run["sizes"]
+                        if (x["dim"], x["particles"], x["batch"]) == key), None) for run in runs]
+        values = [v for v in values if v]
+        return min(values) if values else None
+
     mfld_rows = []
     peer_by_size = {(p["dim"], p["particles"], p["batch"]): p for p in peer["sizes"]}
     for s in ours["sizes"]:
@@ -181,7 +264,35 @@ def collect_mfld_hdf5(work, load_samples):
             "fraction_of_best_gemm": s["gflops"] / best,
             "dominant_product_gflops": fwd["gflops"],
             "phases_median_seconds": s["phases_median_seconds"],
+            "ours_cpu_seconds": best_cpu(rounds["mfld_np1"], key),
+            "peer_cpu_seconds": best_cpu(rounds["mfld_numpy"], key),
+            "ours_round_medians": s["round_medians"], "peer_round_medians": p["round_medians"],
         })
+        r = mfld_rows[-1]
+        r["peer_over_ours_cpu"] = (r["peer_cpu_seconds"] / r["ours_cpu_seconds"]
+                                   if r["ours_cpu_seconds"] and r["peer_cpu_seconds"] else None)
+    targets = []
+    for r in mfld_rows:
+        sz = r["size"]
+        name = f"{sz['dim']} x {sz['particles']} x {sz['batch']}"
+        for kind, value in (("wall", r["peer_over_ours"]), ("CPU time", r["peer_over_ours_cpu"])):
+            if value is not None:
+                targets.append({"target": f"mfld step {name}: >= {MFLD_PEER_TARGET:g}x numpy "
+                                          f"({kind})", "measured": value,
+                                "met": value >= MFLD_PEER_TARGET})
+        if sz["dim"] >= 64:
+            targets.append({"target": f"mfld step {name}: >= {MFLD_GEMM_TARGET:g} of the best "
+                                      "Eigen GEMM rate of the run",
+                            "measured": r["fraction_of_best_gemm"],
+                            "met": r["fraction_of_best_gemm"] >= MFLD_GEMM_TARGET})
+            peer_gemm = machine["peer_openblas"].get("gemm_gflops")
+            if peer_gemm and peer_gemm > best:
+                r["fraction_of_best_gemm_any"] = r["ours_gflops"] / peer_gemm
+                targets.append({"target": f"mfld step {name}: >= {MFLD_GEMM_TARGET:g} of the "
+                                          "best GEMM rate of the run, any library (numpy's "
+                                          f"OpenBLAS, {peer_gemm:.1f} GFLOP/s)",
+                                "measured": r["fraction_of_best_gemm_any"],
+                                "met": r["fraction_of_best_gemm_any"] >= MFLD_GEMM_TARGET})
     np2 = ours_np2["sizes"][0]
     np1_same = next(s for s in ours["sizes"]
                     if (s["dim"], s["particles"], s["batch"])
@@ -208,7 +319,7 @@ def collect_mfld_hdf5(work, load_samples):
 
     out = {
         "machine": machine,
-        "mfld_step": {"rows": mfld_rows, "flop_count": ours["flop_count"],
+        "mfld_step": {"rows": mfld_rows, "flop_count": ours["flop_count"], "targets": targets,
                       "block_size": ours["block_size"],
                       "np2": {"size": [np2["dim"], np2["particles"], np2["batch"]],
                               "seconds": np2["median_seconds"],
@@ -242,41 +353,73 @@ def markdown(out):
               "with other engineers building and testing: timings are noisy; medians are "
               "reported.\n")
     md.append("## mfld particle step (1 rank) vs numpy\n")
+    md.append(f"Machine: {cpu_text(machine.get('cpu'))}.\n")
+    blas = machine.get("peer_openblas")
+    md.append(peer_text("numpy", blas) + "\n")
     md.append("| benchmark (d x N x B) | ours (median/step) | numpy peer | peer / ours | "
-              "ours GFLOP/s | fraction of best GEMM | dominant product (B x d)(d x 64) |")
-    md.append("|---|---|---|---|---|---|---|")
+              "ours, CPU time | numpy, CPU time | peer / ours, CPU time | ours GFLOP/s | "
+              "fraction of best GEMM | dominant product (B x d)(d x 64) |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in mfld_rows:
         sz = r["size"]
+        cpu_cells = (f"{ms(r['ours_cpu_seconds'])} | {ms(r['peer_cpu_seconds'])} | "
+                     f"{ratio_cell(r['peer_over_ours_cpu'], blas)}"
+                     if r.get("peer_over_ours_cpu") else "- | - | -")
         md.append(f"| mfld step {sz['dim']} x {sz['particles']} x {sz['batch']} | "
                   f"{ms(r['ours_seconds'])} | {ms(r['peer_seconds'])} | "
-                  f"{r['peer_over_ours']:.2f} | {r['ours_gflops']:.1f} | "
+                  f"{ratio_cell(r['peer_over_ours'], blas)} | {cpu_cells} | "
+                  f"{r['ours_gflops']:.1f} | "
                   f"{r['fraction_of_best_gemm']:.2f} | {r['dominant_product_gflops']:.1f} GFLOP/s |")
     n2 = out["mfld_step"]["np2"]
     md.append("")
     md.append(f"At 2 ranks (`mpirun -np 2`), {n2['size'][0]} x {n2['size'][1]} x {n2['size'][2]}: "
               f"{ms(n2['seconds'])} per step, {n2['speedup_over_np1']:.2f}x the 1-rank speed.\n")
-    md.append(f"Each side ran {out.get('mfld_rounds', len(out['raw_rounds']['mfld_np1']))} rounds, alternating (ours, numpy, ours at 2 ranks, "
-              "...); the table keeps each side's lowest median per size (every round's median is "
-              "in results.json), and the highest GEMM rate per product.\n")
+    md.append(f"Each side ran {out.get('mfld_rounds', len(out['raw_rounds']['mfld_np1']))} "
+              "rounds, alternating (ours, numpy, ours at 2 ranks, ...); the table keeps each "
+              "side's lowest median per size (every round's median is in results.json), and the "
+              "highest GEMM rate per product. CPU time is the stepping thread's own "
+              "(`CLOCK_THREAD_CPUTIME_ID`, Python's `time.thread_time`): unlike wall time it does "
+              "not count the time other users' processes hold the core, so on this shared "
+              "machine it is the steadier of the two.\n")
     md.append("peer / ours > 1 means our step is faster. GFLOP/s counts 4 B N d per step "
-              "(forward and gradient products only; tanh, sampling and noise are not counted).\n")
-    md.append("Phases of our step (median ms: sample / predict / data_gradient / rest = update "
-              "and Langevin noise):\n")
+              "(forward and gradient products only; tanh, sampling and noise are not counted), "
+              "wall time; the fraction is over the best Eigen GEMM rate of the same run (wall "
+              "time too).\n")
+    md.append("Phases of our step (median ms, wall: sample / predict / data_gradient / rest = "
+              "update and Langevin noise; and inside them: forward products alone / Langevin "
+              "normals alone):\n")
     for r in mfld_rows:
         ph = r["phases_median_seconds"]
         sz = r["size"]
+        inner = (f"; {ph['forward_products'] * 1e3:.3g} / {ph['noise'] * 1e3:.3g}"
+                 if "forward_products" in ph else "")
         md.append(f"- {sz['dim']} x {sz['particles']} x {sz['batch']}: "
                   f"{ph['sample'] * 1e3:.3g} / {ph['predict'] * 1e3:.3g} / "
-                  f"{ph['data_gradient'] * 1e3:.3g} / {ph['update_and_noise'] * 1e3:.3g}")
+                  f"{ph['data_gradient'] * 1e3:.3g} / {ph['update_and_noise'] * 1e3:.3g}{inner}")
     md.append("")
+    if out["mfld_step"].get("targets"):
+        md.append("### Issue #15 targets (mfld step)\n")
+        md.append("| target | measured | met |")
+        md.append("|---|---|---|")
+        for t in out["mfld_step"]["targets"]:
+            md.append(f"| {t['target']} | {t['measured']:.3g} | {'yes' if t['met'] else 'no'} |")
+        md.append("")
+        md.append(mfld_limits_text(out))
     md.append("## Eigen GEMM on this machine (fp64, 1 core)\n")
     md.append("| product | m x k x n | GFLOP/s |")
     md.append("|---|---|---|")
     for g in out["gemm"]["products"]:
         md.append(f"| {g['name']} | {g['m']} x {g['k']} x {g['n']} | {g['gflops']:.1f} |")
+    tanh = out["gemm"]["tanh"]
     md.append(f"\nBest: {best:.1f} GFLOP/s (the denominator of the fractions above). "
-              f"Scalar std::tanh: {out['gemm']['tanh']['std_tanh_ns']:.2f} ns/element; an Eigen "
-              f"packet-exp tanh: {out['gemm']['tanh']['eigen_exp_tanh_ns']:.2f} ns/element.\n")
+              f"Scalar std::tanh: {tanh['std_tanh_ns']:.2f} ns/element" + (
+                  f"; the step's fused sweep (tanh, row sums, 1 - tanh^2): "
+                  f"{tanh['fused_tanh_ns']:.2f} ns/element. Langevin normals in rows of "
+                  f"{tanh['normal_dim']}: {tanh['fill_normal_rows_ns']:.2f} ns each "
+                  f"(core::fill_normal_rows) against {tanh['fill_normal_ns']:.2f} "
+                  "(Philox::fill_normal, scalar Box-Muller on libm)" if "fused_tanh_ns" in tanh
+                  else f"; an Eigen packet-exp tanh: {tanh['eigen_exp_tanh_ns']:.2f} ns/element")
+              + ".\n")
     md.append("## HDF5 series frame writes vs dd\n")
     md.append("| benchmark | ours | dd, sync per frame (`oflag=dsync`) | ours / dd sync | "
               "dd, page cache only (no sync) | ours / dd |")
@@ -298,8 +441,11 @@ def markdown(out):
               "weight decay, N x d Langevin normals. Differences: numpy forms the two products "
               "whole, we form them per block of 64 particles (fixed shapes, for bitwise "
               "rank-count independence); numpy's normals are ziggurat on its Philox bit "
-              "generator, ours are Box-Muller on Philox4x32-10 keyed by (particle, step).")
-    md.append("- Our step: `model::MeanFieldLangevin::step` with tanh, block size "
+              "generator, ours are vectorised Box-Muller (`core::fill_normal_rows`) on Philox4x32-10 "
+              "keyed by (particle, step), a block of particles per call.")
+    md.append("- Our step: `model::MeanFieldLangevin::step` with tanh (one fused sweep per block: "
+              "tanh, row sums, 1 - tanh^2), each block's gradient and noise applied at once, "
+              "block size "
               f"{out['mfld_step']['block_size']}, median over >= 10 steps or ~2 s after 3 warm-up steps; at "
               "2 ranks each step's time is the slowest rank's.")
     md.append("- GEMM rates: Eigen `noalias()` products, median of repeated groups, measured in "
@@ -321,6 +467,45 @@ def markdown(out):
     if "misspec_fit" in out:
         md.extend(misspec_markdown(out["misspec_fit"]))
     return md
+
+
+def mfld_limits_text(out):
+    """What limits the mfld targets not met, from this run's phases (wall-time medians)."""
+    unmet = [t for t in out["mfld_step"]["targets"] if not t["met"]]
+    if not unmet:
+        return "All mfld targets met in this run.\n"
+    ld = out["machine"]["load"]
+    best = out["gemm"]["best_gflops"]
+    lines = [f"Where the time of our step goes (load during the run: "
+             f"{ld['during_run']['busy_percent']:.0f}% of both CPUs busy; wall-time phase "
+             "medians, so they scatter with the load):"]
+    for r in out["mfld_step"]["rows"]:
+        ph, sz = r["phases_median_seconds"], r["size"]
+        if "forward_products" not in ph:
+            continue
+        flops = 2.0 * sz["batch"] * sz["particles"] * sz["dim"]
+        tanh_sweep = max(0.0, ph["predict"] - ph["forward_products"])
+        lines.append(
+            f"- {sz['dim']} x {sz['particles']} x {sz['batch']}: step {ms(r['ours_seconds'])}; "
+            f"forward products {ms(ph['forward_products'])} "
+            f"({flops / ph['forward_products'] / 1e9:.1f} GFLOP/s), tanh sweep "
+            f"{ms(tanh_sweep)}, gradient products {ms(ph['data_gradient'])} "
+            f"({flops / max(ph['data_gradient'], 1e-12) / 1e9:.1f} GFLOP/s), update and noise "
+            f"{ms(ph['update_and_noise'])} (normals alone {ms(ph['noise'])}), sampling "
+            f"{ms(ph['sample'])}. At the best GEMM rate ({best:.1f} GFLOP/s) the two products "
+            f"would take {ms(2 * flops / best / 1e9)}.")
+    blas = out["machine"].get("peer_openblas") or {}
+    peer_gemm = blas.get("gemm_gflops")
+    if peer_gemm and peer_gemm > best:
+        lines.append(
+            f"- The bound: numpy's OpenBLAS ({', '.join(blas['cores_in_effect'])} kernel) runs "
+            f"GEMM at {peer_gemm:.1f} GFLOP/s here against Eigen's best {best:.1f}, and our "
+            "step is mostly Eigen block products of fixed shape (B x d)(d x 64), which keep "
+            "its bits independent of the rank count. Where a row above shows the products "
+            "taking most of the step, 2x numpy would need block products faster than numpy's "
+            "own whole products (numpy's step contains 4 B N d flops of GEMM at up to "
+            f"{peer_gemm:.1f} GFLOP/s), i.e. a GEMM kernel better than OpenBLAS's.")
+    return "\n".join(lines) + "\n"
 
 
 MOE_DEFAULT = (64, 4, 16, 256, 1)      # issue #4: >= 5x PyTorch at one rank
@@ -416,9 +601,11 @@ def collect_moe(work, load_samples):
         targets.append({"target": f"strong scaling 1 -> 2 ranks, {MOE_LARGE}: efficiency >= 0.8",
                         "measured": r["efficiency"], "met": r["efficiency"] >= 0.8})
     blas = peer["blas"]
+    openblas = peer_openblas(work, "torch", rounds["moe_torch"], gemm_best)
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "build": ours["build"], "load": load_samples,
+        "build": ours["build"], "load": load_samples, "cpu": cpu_record(),
+        "peer_openblas": openblas,
         "activation": ours["activation"], "sample_block": ours["sample_block"],
         "flop_count": ours["flop_count"],
         "gemm": {"best_gflops": gemm_best, "products": ours["gemm"]},
@@ -480,13 +667,16 @@ def moe_markdown(moe):
               f"after {ld['after']['busy_percent']:.0f}% busy ({ld['after']['loadavg']}); "
               f"during the run (ours included) {ld['during_run']['busy_percent']:.0f}% busy, "
               f"{ld['during_run']['steal_percent']:.0f}% stolen.\n")
+    md.append(f"Machine: {cpu_text(moe.get('cpu'))}.\n")
+    md.append(peer_text("PyTorch", moe.get("peer_openblas")) + "\n")
     md.append("| size (d, experts x hidden, batch) | ours (median/step) | PyTorch | "
               "PyTorch / ours | ours GFLOP/s | fraction of best GEMM | PyTorch fraction | "
               "expert product (n_e x d)(d x h) alone | max/mean expert load |")
     md.append("|---|---|---|---|---|---|---|---|---|")
     for r in moe["rows"]:
         md.append(f"| {size_text(r['size'])} | {ms(r['ours_seconds'])} | "
-                  f"{ms(r['peer_seconds'])} | {r['peer_over_ours']:.2f} | "
+                  f"{ms(r['peer_seconds'])} | "
+                  f"{ratio_cell(r['peer_over_ours'], moe.get('peer_openblas'))} | "
                   f"{r['ours_gflops']:.1f} | {r['fraction_of_best_gemm']:.2f} | "
                   f"{r['peer_fraction_of_best_gemm']:.2f} | "
                   f"{r['expert_product_gflops']:.1f} GFLOP/s | "
@@ -691,7 +881,10 @@ def collect_rates(work, load_samples):
                         "measured": efficiency, "met": efficiency >= 0.8})
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "build": rounds["rates_ours"][0]["build"], "load": load_samples,
+        "build": rounds["rates_ours"][0]["build"], "load": load_samples, "cpu": cpu_record(),
+        "peer_openblas_choice": (load(os.path.join(work, "blas_numpy.json"))
+                                 if os.path.exists(os.path.join(work, "blas_numpy.json"))
+                                 else None),
         "peer": rounds["rates_flexmix"][0]["peer"] if rounds["rates_flexmix"] else None,
         "tolerance": rounds["rates_ours"][0]["tolerance"],
         "max_iterations": rounds["rates_ours"][0]["max_iterations"],
@@ -716,6 +909,14 @@ def rates_markdown(rates):
               f"{ld['after']['busy_percent']:.0f}% busy ({ld['after']['loadavg']}); during the "
               f"run (ours included) {ld['during_run']['busy_percent']:.0f}% busy, "
               f"{ld['during_run']['steal_percent']:.0f}% stolen.\n")
+    md.append(f"Machine: {cpu_text(rates.get('cpu'))}.\n")
+    choice = rates.get("peer_openblas_choice")
+    md.append("R's OpenBLAS (the same libopenblas through libblas.so.3): "
+              + (f"`OPENBLAS_CORETYPE={choice['coretype']}` forced for Rscript ({choice['reason']})."
+                 if choice and choice.get("coretype") else
+                 f"core as OpenBLAS detects it, {choice['detected'].get('core')} ({choice['reason']})."
+                 if choice else "core not recorded by that run (`BENCH_ONLY=rates bench/run` records "
+                 "it).") + "\n")
     md.append("| k | d | n | ours (median/fit) | flexmix | flexmix / ours | flexmix / ours, CPU "
               "time | iterations ours / flexmix | log-lik ours | log-lik flexmix | relative "
               "difference | same, flexmix variances x (N-d-1)/N |")
@@ -903,7 +1104,7 @@ def misspec_markdown(mis):
     md.append("")
     md.append(f"- Peers: {peer.get('python', '?')}, numpy {peer.get('numpy', '?')}, "
               f"scikit-learn {peer.get('sklearn', '?')}, OpenBLAS core "
-              f"`{blas.get('corename', '?')}` (OPENBLAS_CORETYPE="
+              f"`{blas.get('core', '?')}` (OPENBLAS_CORETYPE="
               f"`{blas.get('OPENBLAS_CORETYPE')}`, the best for this CPU: "
               f"`{blas.get('best_coretype_for_cpu')}`; `{blas.get('config', '?')}`), one thread "
               "(OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1); ours one rank, one thread.")

@@ -11,7 +11,8 @@ Box-Muller), so both sides draw B*d + N*d normals per step. numpy does the two p
 whole (not per block of 64 particles as the C++ does for rank-count independence).
 
 Run it single-threaded: OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 ...
-Prints JSON: per size the median seconds per step, plus numpy's BLAS configuration.
+Prints JSON: per size the median seconds per step, plus numpy's BLAS configuration, the
+OpenBLAS core it ran on and its own GEMM rate (blas_core.report).
 """
 
 import argparse
@@ -26,6 +27,8 @@ import time
 from contextlib import redirect_stdout
 
 import numpy as np
+
+import blas_core
 
 
 def blas_info():
@@ -83,18 +86,20 @@ def time_size(dim, particles, batch, warmup, min_steps, min_seconds):
     model = Mfld(dim, particles, batch)
     for _ in range(warmup):
         model.step()
-    times = []
+    times, cpu_times = [], []
     start = time.perf_counter()
     while len(times) < min_steps or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         loss = model.step()
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.thread_time() - c0)  # not inflated by other users' load
     if not math.isfinite(loss):
         raise SystemExit(f"non-finite loss at d={dim} N={particles} B={batch}")
     median = statistics.median(times)
     flops = 4.0 * batch * particles * dim
     return {"dim": dim, "particles": particles, "batch": batch, "steps_timed": len(times),
             "median_seconds": median, "min_seconds": min(times),
+            "median_cpu_seconds": statistics.median(cpu_times),
             "gflops": flops / median / 1e9}
 
 
@@ -112,7 +117,9 @@ def main():
         dim, particles, batch = (int(v) for v in size.split("x"))
         results.append(time_size(dim, particles, batch, args.warmup, args.min_steps,
                                  args.min_seconds))
-    out = {"benchmark": "mfld_step_numpy", "blas": blas_info(), "sizes": results}
+    # The OpenBLAS core in effect and numpy's own 1024^3 GEMM rate, measured in this process.
+    out = {"benchmark": "mfld_step_numpy", "blas": blas_info(),
+           "openblas": blas_core.report("numpy"), "sizes": results}
     text = json.dumps(out, indent=2)
     if args.output:
         with open(args.output, "w") as f:

@@ -14,9 +14,9 @@ Same algorithm, same init, same stopping rule on both sides:
   fixed, hence numpy.
 
 Run single-threaded (OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1) and with OPENBLAS_CORETYPE set
-to this CPU's best kernel (`--best-coretype` prints it). Prints one JSON document.
+to this CPU's best kernel (bench/run sets it from bench/peers/blas_core.py). Prints one JSON
+document.
 Usage: misspec_fit_sklearn.py MANIFEST OUTPUT [--min-seconds 2] [--max-repeats 50]
-       misspec_fit_sklearn.py --best-coretype
 """
 
 import argparse
@@ -29,60 +29,8 @@ import sys
 import time
 
 
-def cpu_flags():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    return set()
-
-
-def cpu_vendor():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("vendor_id"):
-                return line.split(":", 1)[1].strip()
-    return ""
-
-
-def best_coretype():
-    """The OpenBLAS DYNAMIC_ARCH core with the widest kernels this CPU supports."""
-    flags = cpu_flags()
-    if {"avx512f", "avx512dq", "avx512bw", "avx512vl"} <= flags:
-        return "SkylakeX"
-    if {"avx2", "fma"} <= flags:
-        return "Zen" if cpu_vendor() == "AuthenticAMD" else "Haswell"
-    if "avx" in flags:
-        return "Sandybridge"
-    return ""
-
-
-def openblas_info():
-    """The OpenBLAS library numpy mapped, and the core it chose (openblas_get_corename)."""
-    import numpy as np  # noqa: F401  (maps the BLAS)
-    mapped = set()
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            parts = line.split()
-            if len(parts) >= 6 and "openblas" in os.path.basename(parts[-1]):
-                mapped.add(os.path.realpath(parts[-1]))
-    core = None
-    for path in sorted(mapped):
-        try:
-            lib = ctypes.CDLL(path)
-            lib.openblas_get_corename.restype = ctypes.c_char_p
-            core = lib.openblas_get_corename().decode()
-            lib.openblas_get_config.restype = ctypes.c_char_p
-            config = lib.openblas_get_config().decode()
-            break
-        except (OSError, AttributeError):
-            config = None
-    return {"libraries": sorted(mapped), "corename": core,
-            "config": config if mapped else None,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-            "best_coretype_for_cpu": best_coretype(),
-            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import blas_core  # noqa: E402  (the one OpenBLAS core probe of the peers)
 
 
 def numpy_em(x, means, weights, variance, tol, max_iter):
@@ -139,11 +87,7 @@ def main():
     parser.add_argument("output", nargs="?")
     parser.add_argument("--min-seconds", type=float, default=2.0)
     parser.add_argument("--max-repeats", type=int, default=50)
-    parser.add_argument("--best-coretype", action="store_true")
     args = parser.parse_args()
-    if args.best_coretype:
-        print(best_coretype())
-        return
     import numpy as np
     import sklearn
     import threadpoolctl
@@ -181,7 +125,7 @@ def main():
               f"({iterations} it)", file=sys.stderr)
     peer = {"python": sys.executable + " " + platform.python_version(),
             "numpy": np.__version__, "sklearn": sklearn.__version__,
-            "openblas": openblas_info(), "threadpools": threadpoolctl.threadpool_info()}
+            "openblas": blas_core.openblas_core(), "threadpools": threadpoolctl.threadpool_info()}
     with open(args.output, "w") as f:
         json.dump({"benchmark": "misspec_fit_peers", "peer": peer, "sizes": rows}, f, indent=1)
         f.write("\n")

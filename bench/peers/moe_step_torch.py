@@ -13,7 +13,8 @@ Inputs and labels are fixed across steps (drawn once), as on the C++ side: no da
 is timed. Sizes are DIMxEXPERTSxHIDDENxBATCHxK.
 
 Run: OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 bench/peers/moe_step_torch.py
-Prints JSON: per size the median seconds per step, plus torch's build and BLAS configuration.
+Prints JSON: per size the median seconds per step, plus torch's build and BLAS configuration,
+the OpenBLAS core it ran on and its own GEMM rate (blas_core.report).
 """
 
 import argparse
@@ -26,6 +27,8 @@ import sys
 import time
 
 import torch
+
+import blas_core
 
 
 def blas_info():
@@ -133,7 +136,9 @@ def main():
     for size in args.sizes.split(","):
         results.append(time_size(tuple(int(v) for v in size.split("x")), args.warmup,
                                  args.min_steps, args.min_seconds))
-    out = {"benchmark": "moe_step_torch", "blas": blas_info(), "sizes": results}
+    # The OpenBLAS core in effect and torch's own 1024^3 fp64 GEMM rate, in this process.
+    out = {"benchmark": "moe_step_torch", "blas": blas_info(),
+           "openblas": blas_core.report("torch"), "sizes": results}
     text = json.dumps(out, indent=2)
     if args.output:
         with open(args.output, "w") as f:

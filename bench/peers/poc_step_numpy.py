@@ -9,7 +9,7 @@ on a fixed training set (n x d):
   theta <- (1 - 2 eta l2) theta - eta g + sqrt(2 lambda eta) xi,  xi ~ N(0, I).
 numpy does the products whole (the C++ side works per block of 64 particles, for rank-count
 independence). Run single-threaded: OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1, and with
-OPENBLAS_CORETYPE from bench/peers/openblas_coretype.py if it prints one.
+OPENBLAS_CORETYPE from bench/peers/blas_core.py when the detected core is below the best.
 Prints JSON: per size the median seconds per step, plus the BLAS configuration and core.
 """
 

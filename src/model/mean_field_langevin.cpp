@@ -1,11 +1,12 @@
 #include "moesim/model/mean_field_langevin.hpp"
 
+#include "moesim/core/normal_rows.hpp"
 #include "moesim/core/philox.hpp"
 #include "moesim/par/deterministic_sum.hpp"
 
 #include <cmath>
 #include <limits>
-#include <vector>
+#include <span>
 
 namespace moesim::model {
 
@@ -31,31 +32,51 @@ void MeanFieldLangevin::initialize(double init_sd) {
 double MeanFieldLangevin::step(std::uint64_t step) {
     RowMatrix& theta = network_.particles();
     const double eta = params_.learning_rate;
+    const double decay = 1.0 - eta * params_.l2;
+    const double scale = std::sqrt(2.0 * params_.entropy * eta);
+    const core::Philox rng(seed_, "mfld.noise");
+    const auto first_id = network_.local_ids().begin;
+    // theta_i <- decay theta_i - eta g_i + scale xi_i for the rows [first, first + width) of one
+    // block, in one pass; xi_i is a pure function of (seed, particle id, step), never of the
+    // rank (core::fill_normal_rows), drawn a block at a time.
+    const auto update = [&](Eigen::Index first, Eigen::Index width, const RowMatrix* gradient) {
+        auto rows = theta.middleRows(first, width);
+        if (params_.entropy > 0) {
+            noise_.resize(width, theta.cols());
+            core::fill_normal_rows(
+                rng, first_id + static_cast<std::uint64_t>(first), static_cast<std::uint32_t>(step),
+                static_cast<std::size_t>(width), static_cast<std::size_t>(theta.cols()),
+                std::span<double>(noise_.data(), noise_.size()));
+            if (gradient)
+                rows = (decay * rows - eta * *gradient) + scale * noise_;
+            else
+                rows = decay * rows + scale * noise_;
+        } else if (gradient) {
+            rows = decay * rows - eta * *gradient;
+        } else {
+            rows *= decay;
+        }
+    };
+
     double batch_loss = std::numeric_limits<double>::quiet_NaN();
     if (params_.data_term) {
         const auto batch = static_cast<std::uint64_t>(params_.batch);
         teacher_.sample("train", step * batch, params_.batch, batch_inputs_, batch_labels_);
         const Eigen::VectorXd residual = network_.predict(batch_inputs_) - batch_labels_;
         batch_loss = 0.5 * residual.squaredNorm() / static_cast<double>(params_.batch);
-        // The gradient comes from the activations cached by predict(), i.e. the old theta.
-        const RowMatrix gradient = network_.data_gradient(batch_inputs_, residual);
-        theta *= 1.0 - eta * params_.l2;
-        theta -= eta * gradient;
+        // The gradient comes from the activations cached by predict(), i.e. the old theta,
+        // and each block is updated as soon as its gradient is formed.
+        network_.data_gradient_blocks(batch_inputs_, residual,
+                                      [&](Eigen::Index first, const RowMatrix& gradient) {
+                                          update(first, gradient.rows(), &gradient);
+                                      });
     } else {
-        theta *= 1.0 - eta * params_.l2;
-    }
-
-    // Langevin noise: a pure function of (seed, particle id, step), never of the rank.
-    if (params_.entropy > 0) {
-        const core::Philox rng(seed_, "mfld.noise");
-        const double scale = std::sqrt(2.0 * params_.entropy * eta);
-        std::vector<double> xi(static_cast<std::size_t>(theta.cols()));
-        const auto first = network_.local_ids().begin;
-        for (Eigen::Index i = 0; i < theta.rows(); ++i) {
-            rng.fill_normal(first + static_cast<std::uint64_t>(i), static_cast<std::uint32_t>(step),
-                            xi);
-            for (Eigen::Index k = 0; k < theta.cols(); ++k)
-                theta(i, k) += scale * xi[static_cast<std::size_t>(k)];
+        const par::BlockPartition& partition = network_.partition();
+        const par::IdRange blocks = partition.blocks_of(comm_.rank());
+        for (std::uint64_t b = blocks.begin; b < blocks.end; ++b) {
+            const par::IdRange ids = partition.items_in_block(b);
+            update(static_cast<Eigen::Index>(ids.begin - first_id),
+                   static_cast<Eigen::Index>(ids.size()), nullptr);
         }
     }
     return batch_loss;

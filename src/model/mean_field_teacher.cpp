@@ -1,5 +1,6 @@
 #include "moesim/model/mean_field_teacher.hpp"
 
+#include "moesim/core/normal_rows.hpp"
 #include "moesim/core/philox.hpp"
 
 namespace moesim::model {
@@ -33,9 +34,9 @@ void MeanFieldTeacher::sample(const std::string& stream, std::uint64_t first_id,
     const core::Philox x_rng(seed_, "mfld.data." + stream);
     const core::Philox noise_rng(seed_, "mfld.label_noise." + stream);
     inputs.resize(count, dim_);
-    for (Eigen::Index b = 0; b < count; ++b)
-        x_rng.fill_normal(first_id + static_cast<std::uint64_t>(b), 0,
-                          std::span<double>(inputs.row(b).data(), static_cast<std::size_t>(dim_)));
+    core::fill_normal_rows(
+        x_rng, first_id, 0, static_cast<std::size_t>(count), static_cast<std::size_t>(dim_),
+        std::span<double>(inputs.data(), static_cast<std::size_t>(inputs.size())));
     labels = predict(inputs);
     if (label_noise_ > 0)
         for (Eigen::Index b = 0; b < count; ++b)

@@ -6,6 +6,7 @@
 #include <boost/serialization/vector.hpp>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -154,5 +155,58 @@ TEST_SUITE("model::MeanFieldLangevin") {
         // And the discrete chain's own variance, tighter: only sampling error remains.
         const double exact = target / (1 - eta * lambda_prime / 2);
         CHECK(std::abs(var - exact) < 5 * exact * std::sqrt(2 / samples));
+    }
+
+    TEST_CASE(
+        "a step's Langevin noise is standard normal, uncorrelated across particles and steps") {
+        const auto& comm = testing::world();
+        // N = 4101 in blocks of 64: the last block is short. Without data and weight decay a
+        // step from theta = 0 leaves exactly scale * xi (decay 1, gradient 0).
+        const std::size_t n = 4101, d = 8;
+        const double lambda = 0.02, eta = 0.5, scale = std::sqrt(2 * lambda * eta);
+        const model::MeanFieldTeacher teacher(1, d, 1, 1.0, 0.0, model::Activation::tanh);
+        model::MeanFieldLangevin dyn(
+            comm, par::BlockPartition(n, 64, comm.size()), d, model::Activation::tanh, teacher,
+            {.learning_rate = eta, .entropy = lambda, .l2 = 0, .batch = 1, .data_term = false}, 7);
+        std::vector<std::vector<double>> xi;
+        for (std::uint64_t step : {4u, 5u}) {
+            dyn.network().particles().setZero();
+            dyn.step(step);
+            auto theta = all_particles(comm, dyn.network());
+            for (double& v : theta)
+                v /= scale;
+            xi.push_back(std::move(theta));
+        }
+        const auto& z = xi[0];
+        const double samples = static_cast<double>(z.size());
+        double mean = 0, var = 0;
+        for (double v : z)
+            mean += v;
+        mean /= samples;
+        for (double v : z)
+            var += (v - mean) * (v - mean);
+        var /= samples;
+        CHECK(std::abs(mean) < 5 / std::sqrt(samples));
+        CHECK(std::abs(var - 1) < 5 * std::sqrt(2 / samples));
+        // Kolmogorov-Smirnov against Phi at the 0.1% level: sqrt(n) D < 1.95.
+        std::vector<double> sorted = z;
+        std::sort(sorted.begin(), sorted.end());
+        double d_max = 0;
+        for (std::size_t i = 0; i < sorted.size(); ++i) {
+            const double f = 0.5 * std::erfc(-sorted[i] / std::sqrt(2.0));
+            d_max = std::max({d_max, f - static_cast<double>(i) / samples,
+                              static_cast<double>(i + 1) / samples - f});
+        }
+        CHECK(std::sqrt(samples) * d_max < 1.95);
+        // Correlations: particle i with i + 1 (same coordinate, same step), step 4 with step 5
+        // (same particle and coordinate), five standard errors.
+        double across_particles = 0, across_steps = 0;
+        for (std::size_t i = 0; i + 1 < n; ++i)
+            for (std::size_t k = 0; k < d; ++k)
+                across_particles += z[i * d + k] * z[(i + 1) * d + k];
+        for (std::size_t j = 0; j < z.size(); ++j)
+            across_steps += z[j] * xi[1][j];
+        CHECK(std::abs(across_particles / ((n - 1) * d)) < 5 / std::sqrt(double((n - 1) * d)));
+        CHECK(std::abs(across_steps / samples) < 5 / std::sqrt(samples));
     }
 }

@@ -45,6 +45,10 @@ public:
         key_ = {{derived[0], derived[1]}};
     }
 
+    /// The derived key: for code that runs the engine on many counters at once
+    /// (core::fill_normal_rows).
+    const Engine::key_type& key() const noexcept { return key_; }
+
     /// 128 random bits for counter (item, step, draw).
     std::array<std::uint32_t, 4> bits(std::uint64_t item, std::uint32_t step,
                                       std::uint32_t draw) const noexcept {

@@ -3,7 +3,8 @@
 // of a MeanFieldNetwork for F(mu) = E[(f_mu(x) - y)^2 / 2] + (l2/2) E_mu|theta|^2
 // + entropy * Ent(mu):
 //   theta_i <- theta_i - eta * (grad_data(theta_i) + l2 * theta_i) + sqrt(2 entropy eta) xi_i
-// with xi_i from Philox keyed by (particle id, step): bitwise independent of the rank count.
+// with xi_i from Philox keyed by (particle id, step), drawn a block of particles at a time by
+// core::fill_normal_rows: bitwise independent of the rank count.
 // Users: the mfld experiment, tests (gradient, Ornstein-Uhlenbeck limit), benchmarks.
 
 #include "moesim/model/mean_field_network.hpp"
@@ -56,6 +57,7 @@ private:
     std::uint64_t seed_;
     RowMatrix batch_inputs_;
     Eigen::VectorXd batch_labels_;
+    RowMatrix noise_; // one block's Langevin normals
 };
 
 } // namespace moesim::model

@@ -12,6 +12,8 @@
 #include <Eigen/Core>
 #include <boost/mpi/communicator.hpp>
 
+#include <functional>
+
 namespace moesim::model {
 
 /// Mean-field two-layer network with sharded particles.
@@ -41,6 +43,16 @@ public:
     /// Returns n_local x dim. Local; per-particle rows do not depend on the rank count.
     RowMatrix data_gradient(const RowMatrix& inputs, const Eigen::VectorXd& dloss) const;
 
+    /// data_gradient() one partition block at a time, for a caller that applies each block
+    /// at once (MeanFieldLangevin::step) instead of holding n_local x dim: calls
+    /// visit(first, gradient) for each local block in id order, with `gradient` the block's
+    /// rows of data_gradient() (width x dim) and `first` the local row of the first. Each
+    /// block is one product of fixed shape, so its bits do not depend on the rank count.
+    /// Local.
+    void
+    data_gradient_blocks(const RowMatrix& inputs, const Eigen::VectorXd& dloss,
+                         const std::function<void(Eigen::Index, const RowMatrix&)>& visit) const;
+
 private:
     boost::mpi::communicator comm_;
     par::BlockPartition partition_;
@@ -49,6 +61,8 @@ private:
     Activation activation_;
     RowMatrix theta_;
     Eigen::MatrixXd derivative_; // B x n_local (column-major: a block's columns are contiguous)
+    // Scratch of data_gradient_blocks, kept so that a step allocates nothing.
+    mutable RowMatrix scaled_inputs_, block_gradient_;
 };
 
 } // namespace moesim::model
