@@ -48,6 +48,8 @@ std::string_view kind_name(ValueKind kind) {
         return "array of integers";
     case ValueKind::real_array:
         return "array of reals";
+    case ValueKind::string_array:
+        return "array of strings";
     }
     return "value";
 }
@@ -63,7 +65,9 @@ ValueKind kind_of(const Value& value) {
         return ValueKind::string;
     if (std::holds_alternative<std::vector<std::int64_t>>(value))
         return ValueKind::integer_array;
-    return ValueKind::real_array;
+    if (std::holds_alternative<std::vector<double>>(value))
+        return ValueKind::real_array;
+    return ValueKind::string_array;
 }
 
 /// Sections in order of first appearance among `keys`.
@@ -216,6 +220,9 @@ std::string toml_value(const Value& value) {
                           [](std::int64_t v) { return fmt::format("{}", v); });
     case ValueKind::real_array:
         return toml_array(std::get<std::vector<double>>(value), toml_real);
+    case ValueKind::string_array:
+        return toml_array(std::get<std::vector<std::string>>(value),
+                          [](const std::string& v) { return toml_string(v); });
     }
     return {};
 }
@@ -375,6 +382,17 @@ std::optional<std::string> array_problem(const KeySpec& spec, const std::vector<
     return std::nullopt;
 }
 
+std::optional<std::string> string_array_problem(const KeySpec& spec,
+                                                const std::vector<std::string>& values) {
+    if (auto problem = array_problem(spec, values, string_problem))
+        return problem;
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (std::find(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(i), values[i]) !=
+            values.begin() + static_cast<std::ptrdiff_t>(i))
+            return fmt::format("element [{}]: '{}' is listed twice", i, values[i]);
+    return std::nullopt;
+}
+
 /// Why `value` is not acceptable for `spec`, or nullopt. Used for schema defaults.
 std::optional<std::string> value_problem(const KeySpec& spec, const Value& value) {
     if (kind_of(value) != spec.kind)
@@ -393,6 +411,8 @@ std::optional<std::string> value_problem(const KeySpec& spec, const Value& value
         return array_problem(spec, std::get<std::vector<std::int64_t>>(value), integer_problem);
     case ValueKind::real_array:
         return array_problem(spec, std::get<std::vector<double>>(value), real_problem);
+    case ValueKind::string_array:
+        return string_array_problem(spec, std::get<std::vector<std::string>>(value));
     }
     return std::nullopt;
 }
@@ -445,6 +465,12 @@ std::optional<double> real_of(const toml::node& node) {
         return real->get();
     if (const auto* integer = node.as_integer())
         return static_cast<double>(integer->get());
+    return std::nullopt;
+}
+
+std::optional<std::string> string_of(const toml::node& node) {
+    if (const auto* text = node.as_string())
+        return text->get();
     return std::nullopt;
 }
 
@@ -510,6 +536,12 @@ Value read_value(const KeySpec& spec, const toml::node& node, const Site& site) 
         return read_array(integer_of, "integer", integer_problem);
     case ValueKind::real_array:
         return read_array(real_of, "real", real_problem);
+    case ValueKind::string_array: {
+        auto values = read_array(string_of, "string", string_problem);
+        if (auto problem = string_array_problem(spec, values))
+            throw fail(node, *problem);
+        return values;
+    }
     }
     throw InternalError(fmt::format("schema key '{}' has an unknown kind", spec.key));
 }
@@ -713,6 +745,11 @@ std::string describe_spec(const KeySpec& spec) {
         return "array of integers in " + range() + at_least();
     case ValueKind::real_array:
         return "array of reals in " + range() + at_least();
+    case ValueKind::string_array:
+        return (spec.choices.empty() ? std::string("array of strings")
+                                     : fmt::format("array of distinct strings from: {}",
+                                                   fmt::join(spec.choices, ", "))) +
+               at_least();
     }
     return {};
 }
@@ -793,6 +830,14 @@ Schema& Schema::real_array(std::string key, std::vector<double> default_value, d
     return *this;
 }
 
+Schema& Schema::string_array(std::string key, std::vector<std::string> default_value,
+                             std::vector<std::string> choices, std::size_t min_length,
+                             std::string doc) {
+    add_key(keys_, {std::move(key), ValueKind::string_array, std::move(default_value), std::nullopt,
+                    std::nullopt, std::move(choices), min_length, std::move(doc)});
+    return *this;
+}
+
 const KeySpec* Schema::find(std::string_view key) const {
     const auto it = std::find_if(keys_.begin(), keys_.end(),
                                  [&](const KeySpec& spec) { return spec.key == key; });
@@ -857,6 +902,10 @@ const std::vector<std::int64_t>& Config::integer_array(std::string_view key) con
 
 const std::vector<double>& Config::real_array(std::string_view key) const {
     return get_as<std::vector<double>>(at(key), key, ValueKind::real_array);
+}
+
+const std::vector<std::string>& Config::string_array(std::string_view key) const {
+    return get_as<std::vector<std::string>>(at(key), key, ValueKind::string_array);
 }
 
 std::vector<std::string> Config::differing_keys(const Config& other) const {

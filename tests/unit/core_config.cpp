@@ -255,6 +255,42 @@ TEST_SUITE("core::config") {
         }
     }
 
+    TEST_CASE("a string array takes distinct strings from its choices") {
+        Schema schema;
+        schema.string("run.experiment", "misspec", {}, "experiment")
+            .string_array("misspec.methods", {"em", "hard"}, {"em", "hard"}, 1, "fits to run");
+        const Config defaults = resolve(schema, std::nullopt);
+        CHECK(defaults.string_array("misspec.methods") == std::vector<std::string>{"em", "hard"});
+        CHECK(
+            resolve(schema, "[misspec]\nmethods = [\"hard\"]\n").string_array("misspec.methods") ==
+            std::vector<std::string>{"hard"});
+        CHECK(resolve(schema, std::nullopt, {"misspec.methods=[\"em\"]"})
+                  .string_array("misspec.methods") == std::vector<std::string>{"em"});
+        auto error = [&](std::string_view text) {
+            try {
+                resolve(schema, text);
+            } catch (const ConfigError& e) {
+                return std::string(e.what());
+            }
+            return std::string("no error");
+        };
+        CHECK(error("[misspec]\nmethods = [\"em\", \"soft\"]\n") ==
+              "cfg.toml:2:18: key 'misspec.methods': element [1]: value 'soft' is not one of: "
+              "em, hard");
+        CHECK(error("[misspec]\nmethods = [\"em\", \"em\"]\n") ==
+              "cfg.toml:2:11: key 'misspec.methods': element [1]: 'em' is listed twice");
+        CHECK(error("[misspec]\nmethods = []\n") ==
+              "cfg.toml:2:11: key 'misspec.methods': array has 0 elements, expected at least 1");
+        CHECK(error("[misspec]\nmethods = [1]\n") ==
+              "cfg.toml:2:12: key 'misspec.methods': element [0]: expected string, got integer 1");
+        // Printed and commented configs parse back to the same values.
+        const Config one = resolve(schema, "[misspec]\nmethods = [\"hard\"]\n");
+        CHECK(resolve(schema, one.to_toml()).string_array("misspec.methods") ==
+              std::vector<std::string>{"hard"});
+        CHECK(resolve(schema, schema.commented_defaults()).string_array("misspec.methods") ==
+              std::vector<std::string>{"em", "hard"});
+    }
+
     TEST_CASE("malformed --set overrides name the override text") {
         SUBCASE("no '='") {
             check_error(resolve_error({}, {"mfld.eta"}), "--set", 0, 0,

@@ -18,11 +18,11 @@
 namespace moesim::core {
 
 /// The type of a config value. Integers are accepted where reals are expected.
-enum class ValueKind { integer, real, boolean, string, integer_array, real_array };
+enum class ValueKind { integer, real, boolean, string, integer_array, real_array, string_array };
 
 /// A resolved config value.
 using Value = std::variant<std::int64_t, double, bool, std::string, std::vector<std::int64_t>,
-                           std::vector<double>>;
+                           std::vector<double>, std::vector<std::string>>;
 
 /// One key a schema accepts: "section.name", its kind, default, allowed range and doc.
 struct KeySpec {
@@ -50,6 +50,9 @@ public:
                           std::string doc);
     Schema& real_array(std::string key, std::vector<double> default_value, double min, double max,
                        std::size_t min_length, std::string doc);
+    /// An array of strings, each one of `choices` (empty: any), with no repeats.
+    Schema& string_array(std::string key, std::vector<std::string> default_value,
+                         std::vector<std::string> choices, std::size_t min_length, std::string doc);
 
     const std::vector<KeySpec>& keys() const noexcept { return keys_; }
     /// The spec of `key`, or nullptr.
@@ -74,6 +77,7 @@ public:
     const std::string& string(std::string_view key) const;
     const std::vector<std::int64_t>& integer_array(std::string_view key) const;
     const std::vector<double>& real_array(std::string_view key) const;
+    const std::vector<std::string>& string_array(std::string_view key) const;
 
     /// The resolved config as TOML (tables in schema order), stored as /config in outputs.
     /// Parsing it back with the same schema gives the same Config.
