@@ -843,20 +843,7 @@ def collect_rates(work, load_samples):
             "ours_round_medians": o["round_medians"], "peer_round_medians": p["round_medians"],
         })
     rows.sort(key=lambda r: (r["size"]["k"], r["size"]["d"], r["size"]["n"]))
-    # Throughput: per rank count, the fastest of the rounds (load only ever slows a run).
-    by_np = {}
-    for path in sorted(glob.glob(os.path.join(work, "rates_run_np*.json"))):
-        t = load(path)
-        keep = by_np.get(t["nranks"])
-        seconds = (keep["round_seconds"] if keep else []) + [t["seconds"]]
-        if keep is None or t["seconds"] < keep["seconds"]:
-            keep = t
-        keep["round_seconds"] = seconds
-        keep["fits_per_second"] = keep["fits"] / keep["seconds"]
-        by_np[t["nranks"]] = keep
-    throughput = [by_np[np_] for np_ in sorted(by_np)]
-    efficiency = (by_np[1]["seconds"] / (2 * by_np[2]["seconds"])
-                  if 1 in by_np and 2 in by_np else None)
+    throughput, efficiency = fastest_runs(work, "rates_run_np*.json", ("fits",))
     ratios = [r["peer_over_ours"] for r in rows]
     targets = []
     if rows:
@@ -989,6 +976,26 @@ def rates_markdown(rates):
 MISSPEC_SPEEDUP_TARGET = 10.0  # issue 13: >= 10x the peers per fit
 
 
+def fastest_runs(work, pattern, counts):
+    """Whole-run throughput: per rank count, the fastest of the rounds' runs matching
+    `pattern` (load only ever slows a run), with <count>_per_second for each key of `counts`,
+    and the 1 -> 2 rank efficiency t1 / (2 t2) (None without both)."""
+    by_np = {}
+    for path in sorted(glob.glob(os.path.join(work, pattern))):
+        t = load(path)
+        keep = by_np.get(t["nranks"])
+        seconds = (keep["round_seconds"] if keep else []) + [t["seconds"]]
+        if keep is None or t["seconds"] < keep["seconds"]:
+            keep = t
+        keep["round_seconds"] = seconds
+        for count in counts:
+            keep[count + "_per_second"] = keep[count] / keep["seconds"]
+        by_np[t["nranks"]] = keep
+    efficiency = (by_np[1]["seconds"] / (2 * by_np[2]["seconds"])
+                  if 1 in by_np and 2 in by_np else None)
+    return [by_np[np_] for np_ in sorted(by_np)], efficiency
+
+
 def collect_misspec(work, load_samples):
     """The misspec fit vs scikit-learn KMeans / numpy EM section of results.json: per size and
     fit, each side's lowest median over the rounds, the ratio, and how far the fits agree."""
@@ -1051,6 +1058,7 @@ def collect_misspec(work, load_samples):
         targets.append({"target": f"{fit} fit >= {MISSPEC_SPEEDUP_TARGET:g}x faster than "
                                   f"{peer_name} (geometric mean over sizes)", "measured": geo,
                         "met": geo >= MISSPEC_SPEEDUP_TARGET})
+    throughput, efficiency = fastest_runs(work, "misspec_run_np*.json", ("cells", "jobs"))
     first = rounds["misspec_ours"][0]
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -1059,6 +1067,7 @@ def collect_misspec(work, load_samples):
         "settings": {key: first[key] for key in ("k", "geometry", "snr", "sigma", "rho",
                                                  "tolerance", "max_iterations")},
         "rows": rows, "targets": targets, "rounds": len(rounds["misspec_ours"]),
+        "throughput": throughput, "efficiency_np2": efficiency,
     }
 
 
@@ -1108,6 +1117,18 @@ def misspec_markdown(mis):
               f"`{blas.get('OPENBLAS_CORETYPE')}`, the best for this CPU: "
               f"`{blas.get('best_coretype_for_cpu')}`; `{blas.get('config', '?')}`), one thread "
               "(OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1); ours one rank, one thread.")
+    if mis.get("throughput"):
+        md.append("\n### misspec experiment throughput (`moesim run -e misspec`, default config)\n")
+        md.append("| ranks | cells (rho x SNR) | jobs (fits + population) | wall seconds | "
+                  "cells / second | jobs / second |")
+        md.append("|---|---|---|---|---|---|")
+        for t in mis["throughput"]:
+            md.append(f"| {t['nranks']} | {t['cells']} | {t['jobs']} | {t['seconds']:.2f} | "
+                      f"{t['cells_per_second']:.2f} | {t['jobs_per_second']:.1f} |")
+        if mis.get("efficiency_np2") is not None:
+            md.append(f"\nParallel efficiency t1 / (2 t2) = {mis['efficiency_np2']:.2f}; wall time "
+                      "of the whole run (MPI start-up, fits, population fixed points, output), "
+                      f"fastest of {len(mis['throughput'][0]['round_seconds'])} rounds.")
     return md
 
 

@@ -123,9 +123,13 @@ def main():
         print(f"misspec_fit_sklearn: {size['id']} KMeans {hard_time['median_seconds']:.4g} s "
               f"({km.n_iter_} it), numpy EM {soft_time['median_seconds']:.4g} s "
               f"({iterations} it)", file=sys.stderr)
+    facts = blas_core.cpu_facts()
     peer = {"python": sys.executable + " " + platform.python_version(),
             "numpy": np.__version__, "sklearn": sklearn.__version__,
-            "openblas": blas_core.openblas_core(), "threadpools": threadpoolctl.threadpool_info()}
+            "openblas": dict(blas_core.openblas_core() or {},
+                             OPENBLAS_CORETYPE=os.environ.get("OPENBLAS_CORETYPE"),
+                             best_coretype_for_cpu=blas_core.best_core(facts["vendor"], facts["flags"])),
+            "threadpools": threadpoolctl.threadpool_info()}
     with open(args.output, "w") as f:
         json.dump({"benchmark": "misspec_fit_peers", "peer": peer, "sizes": rows}, f, indent=1)
         f.write("\n")

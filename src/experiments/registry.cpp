@@ -14,6 +14,7 @@ namespace moesim::experiments {
 std::unique_ptr<Experiment> make_mfld();
 std::unique_ptr<Experiment> make_sgd();
 std::unique_ptr<Experiment> make_rates();
+std::unique_ptr<Experiment> make_misspec();
 
 namespace {
 using Factory = std::unique_ptr<Experiment> (*)();
@@ -22,6 +23,7 @@ const std::pair<const char*, Factory> registry[] = {
     {"mfld", &make_mfld},
     {"sgd", &make_sgd},
     {"rates", &make_rates},
+    {"misspec", &make_misspec},
 };
 } // namespace
 
