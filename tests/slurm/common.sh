@@ -32,7 +32,10 @@ wait_for_requeued_job() {
         state=$(job_state "$1")
         case "$state" in
         PENDING) scontrol update JobId="$1" StartTime=now 2>/dev/null || true ;;
-        COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
+        # `scontrol requeue` cancels the job before it queues it again: CANCELLED before the
+        # first restart is that passing state, not the end.
+        CANCELLED) scontrol show job "$1" | grep -q "Restarts=0" || break ;;
+        COMPLETED | FAILED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
         esac
         sleep 0.5
     done
