@@ -23,15 +23,24 @@ complete_output() {
         fail "$1 is not a complete moesim output"
 }
 
-# wait_for_requeued_job JOBID: waits until a job that requeues itself has ended; Slurm holds
-# a requeued job ~2 minutes before it may start again, so whenever it is back in the queue
-# it is let start now. Fails unless it COMPLETED after exactly one requeue.
+# eligible JOBID: succeeds once the job's EligibleTime has passed.
+eligible() {
+    local at
+    at=$(scontrol show job "$1" | grep -oE 'EligibleTime=[0-9T:-]+' | cut -d= -f2)
+    [ -n "$at" ] && [ "$(date +%s)" -ge "$(date -d "$at" +%s)" ]
+}
+
+# wait_for_requeued_job JOBID: waits until a job that requeues itself has ended. Slurm holds
+# a requeued job until its old credential expires (cred_expire, 10 s on the test cluster;
+# starting it sooner fails it with "Job credential revoked"), then the scheduler may take up
+# to a minute to notice, so once it is eligible it is let start now. Fails unless it
+# COMPLETED after exactly one requeue.
 wait_for_requeued_job() {
     local state=""
     for _ in $(seq 1 600); do
         state=$(job_state "$1")
         case "$state" in
-        PENDING) scontrol update JobId="$1" StartTime=now 2>/dev/null || true ;;
+        PENDING) ! eligible "$1" || scontrol update JobId="$1" StartTime=now 2>/dev/null || true ;;
         # `scontrol requeue` cancels the job before it queues it again: CANCELLED before the
         # first restart is that passing state, not the end.
         CANCELLED) scontrol show job "$1" | grep -q "Restarts=0" || break ;;

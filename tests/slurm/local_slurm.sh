@@ -63,6 +63,8 @@ SchedulerType=sched/backfill
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 JobRequeue=1
+# A requeued job may start again only once its old credential has expired (default 120 s).
+AuthInfo=cred_expire=10
 MinJobAge=600
 KillWait=10
 InactiveLimit=0
