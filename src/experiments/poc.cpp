@@ -127,14 +127,14 @@ public:
             .real("poc.label_noise_sd", 0.0, 0.0, 1e6, "multi-index: sd of noise added to y")
             .string("poc.loss", "auto", losses,
                     "data term: auto = logistic for circles, squared for multi-index")
-            .integer_array("poc.particles", {25, 50, 100, 200}, 1, max_particles, 2,
+            .integer_array("poc.particles", {50, 100, 200, 400}, 1, max_particles, 2,
                            "the N grid, strictly increasing (at least two N for a slope)")
-            .integer("poc.systems", 8, 1, 1 << 16,
+            .integer("poc.systems", 10, 1, 1 << 16,
                      "M_max: independent systems trained per N (distinct seeds)")
-            .integer("poc.reference_particles", 2000, 2, max_particles,
+            .integer("poc.reference_particles", 4000, 2, max_particles,
                      "N_inf: particles of the reference system standing in for the mean-field "
                      "limit (the paper: 10000)")
-            .integer_array("poc.single_system_sizes", {2, 4}, 1, 1 << 16, 0,
+            .integer_array("poc.single_system_sizes", {2, 5, 10}, 1, 1 << 16, 0,
                            "M values for which one system of M N particles is also trained, "
                            "to compare with the merge of M systems of N (empty: none)")
             .integer("poc.ensemble_draws", 20, 1, 1 << 20,
@@ -179,6 +179,8 @@ public:
             fail("poc.frame_systems", fmt::format("at most poc.systems = {}", m_max));
         if (cfg.integer("poc.knn_k") >= n_grid.front())
             fail("poc.knn_k", fmt::format("must be less than the smallest N ({})", n_grid.front()));
+        if (cfg.integer("poc.knn_k") >= cfg.integer("poc.reference_particles"))
+            fail("poc.knn_k", "must be less than poc.reference_particles");
         if (cfg.string("poc.data") == "multi_index") {
             if (cfg.integer("poc.indices") > cfg.integer("poc.dim"))
                 fail("poc.indices", "must be at most poc.dim");

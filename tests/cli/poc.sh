@@ -17,12 +17,12 @@ bad() { # bad LOG PATTERN --set ...: exit 2, the pattern in the message, no outp
     [ ! -e bad.h5 ] || fail "a config error left bad.h5 behind"
 }
 bad grid.log "key 'poc.particles'.*strictly increasing" --set 'poc.particles=[50, 20]'
-bad single.log "key 'poc.single_system_sizes'.*more than poc.systems = 8" \
-    --set 'poc.single_system_sizes=[2, 9]'
-bad knn.log "key 'poc.knn_k'.*less than the smallest N" --set poc.knn_k=25
+bad single.log "key 'poc.single_system_sizes'.*more than poc.systems = 10" \
+    --set 'poc.single_system_sizes=[2, 11]'
+bad knn.log "key 'poc.knn_k'.*less than the smallest N" --set poc.knn_k=50
 bad loss.log "key 'poc.loss'.*multi-index labels are real" --set poc.data=multi_index \
     --set poc.loss=logistic
-bad frames.log "key 'poc.frame_systems'" --set poc.frame_systems=9
+bad frames.log "key 'poc.frame_systems'" --set poc.frame_systems=11
 
 # Every system's particles written (frame_systems = systems); N from 20 to 320, t = 0..4.
 expect_exit 0 run.log mpirun_moesim 2 run -e poc --out poc.h5 --set run.steps=40 \
