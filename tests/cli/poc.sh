@@ -1,0 +1,116 @@
+# The poc experiment end to end at 2 ranks: bad input is exit 2 naming the key; from the
+# particle frames and the data written by the run, an independent numpy implementation of
+# the paper's network (f = (R/N) sum_i tanh(theta3) tanh(<theta1, z> + theta2)) reproduces the
+# distances to the reference, the objective gaps, the merge of all M_max systems and the
+# free energy (loss + lambda' E|theta|^2 - lambda H_knn, H_knn by scipy's kd-tree); the
+# log-log slope is the least-squares slope of the means, inside its interval; at t = 0, when
+# the particles are independent N(0, init_sd^2 I) draws, the squared distances are the Monte
+# Carlo error of two independent means, so their slope in N is -1 within its interval; and
+# the plotting helper draws the run.
+source "$(dirname "$0")/common.sh"
+cd "$(mktemp -d ./poc.XXXX)"
+bad() { # bad LOG PATTERN --set ...: exit 2, the pattern in the message, no output
+    local log=$1 pattern=$2
+    shift 2
+    expect_exit 2 "$log" "$MOESIM" run -e poc --out bad.h5 "$@"
+    expect_in "$log" "$pattern"
+    [ ! -e bad.h5 ] || fail "a config error left bad.h5 behind"
+}
+bad grid.log "key 'poc.particles'.*strictly increasing" --set 'poc.particles=[50, 20]'
+bad single.log "key 'poc.single_system_sizes'.*more than poc.systems = 10" \
+    --set 'poc.single_system_sizes=[2, 11]'
+bad knn.log "key 'poc.knn_k'.*less than the smallest N" --set poc.knn_k=50
+bad loss.log "key 'poc.loss'.*multi-index labels are real" --set poc.data=multi_index \
+    --set poc.loss=logistic
+bad frames.log "key 'poc.frame_systems'" --set poc.frame_systems=11
+
+# Every system's particles written (frame_systems = systems); N from 20 to 320, t = 0..4.
+expect_exit 0 run.log mpirun_moesim 2 run -e poc --out poc.h5 --set run.steps=40 \
+    --set run.frame_every=10 --set 'poc.particles=[20, 40, 80, 160, 320]' --set poc.systems=6 \
+    --set poc.frame_systems=6 --set poc.reference_particles=3000 --set 'poc.single_system_sizes=[2]'
+expect_in run.log "slope of squared L2 distance vs N"
+py - poc.h5 <<'PY'
+import sys
+
+import h5py
+import numpy as np
+from scipy.spatial import cKDTree
+from scipy.special import digamma, gammaln
+
+f = h5py.File(sys.argv[1], "r")
+R, l2, lam, eta, init_sd = 10.0, 0.1, 0.01, 0.1, 1.0
+n = f["estimates/poc/N"][()].astype(int)
+T = len(f["estimates/poc/time"])
+m_max = f["estimates/poc/distance"].shape[0]
+z = f["estimates/data/test_inputs"][()]
+z_train, y_train = f["estimates/data/train_inputs"][()], f["estimates/data/train_labels"][()]
+assert z.shape == (40, 2) and z_train.shape == (160, 2), (z.shape, z_train.shape)
+assert np.array_equal(np.sort(np.unique(y_train)), [-1.0, 1.0])
+# Circles of radius 1 and 2 with noise sd 0.1.
+r = np.linalg.norm(z_train, axis=1)
+assert np.all(np.abs(r - np.where(y_train > 0, 2.0, 1.0)) < 0.5), r
+
+def predict(theta, x):
+    return R * np.mean(np.tanh(theta[:, -1])[None, :] * np.tanh(x @ theta[:, :-2].T + theta[:, -2]), axis=1)
+
+def objective(theta):  # loss + lambda' E|theta|^2 on the training set, logistic loss
+    fx = predict(theta, z_train)
+    return np.mean(np.logaddexp(0.0, -y_train * fx)) + l2 * np.mean(np.sum(theta**2, axis=1))
+
+def knn_entropy(theta):  # Kozachenko-Leonenko, k = 1
+    N, D = theta.shape
+    eps = cKDTree(theta).query(theta, k=2)[0][:, 1]
+    log_vd = D / 2 * np.log(np.pi) - gammaln(D / 2 + 1)
+    return digamma(N) - digamma(1) + log_vd + D * np.mean(np.log(eps))
+
+distance = f["estimates/poc/distance"][()]
+sup = f["estimates/poc/sup_distance"][()]
+gap = f["estimates/poc/gap"][()]
+for k in (0, T - 1):
+    ref = f["particles/reference/value"][k]
+    f_ref = predict(ref, z)
+    merged = {}
+    for i, N in enumerate(n):
+        preds = []
+        for m in range(m_max):
+            theta = f[f"particles/N{N}_system{m}/value"][k]
+            assert theta.shape == (N, 4)
+            fz = predict(theta, z)
+            preds.append(fz)
+            assert np.isclose(distance[m, i, k], np.sqrt(np.mean((fz - f_ref) ** 2)), rtol=1e-9, atol=1e-12)
+            assert np.isclose(sup[m, i, k], np.max(np.abs(fz - f_ref)), rtol=1e-9, atol=1e-12)
+            assert np.isclose(gap[m, i, k], objective(theta) - objective(ref), rtol=1e-8, atol=1e-10)
+        merged[i] = np.mean(preds, axis=0)
+    if k == 0:  # independent N(0, init_sd^2 I) draws
+        sd = np.std(ref)
+        assert abs(sd - init_sd) < 0.05, sd
+# The merge of all M_max systems (every draw of M = M_max is the whole pool).
+ens = f["estimates/ensemble/distance"][()]
+for i in range(len(n)):
+    want = np.max(np.abs(merged[i] - f_ref))
+    assert np.allclose(ens[:, m_max - 1, i], want, rtol=1e-9, atol=1e-12), (ens[:, m_max - 1, i], want)
+# M = 1 draws are single systems of the pool: their distances are among the systems'.
+for i in range(len(n)):
+    assert all(np.isclose(sup[:, i, T - 1], d).any() for d in ens[:, 0, i])
+single = f["estimates/ensemble/single_system"][()]
+assert np.isnan(single[:, 0]).all() and np.isfinite(single[:, 1]).all() and np.isnan(single[:, 2:]).all()
+# Free energy of the reference at the last frame.
+kind = f["estimates/systems/kind"][()]
+s_ref = int(np.flatnonzero(kind == 1)[0])
+free = f["observables/free_energy/value"][T - 1][s_ref]
+want = objective(ref) - lam * knn_entropy(ref)
+assert np.isclose(free, want, rtol=1e-8), (free, want)
+assert np.isclose(f["observables/entropy/value"][T - 1][s_ref], knn_entropy(ref), rtol=1e-9)
+# Slopes: least squares of log mean squared distance against log N, inside the interval.
+slope, lo, hi = (f["estimates/poc/" + x][()] for x in ("slope", "ci_low", "ci_high"))
+for k in range(T):
+    fit = np.polyfit(np.log(n), np.log(np.mean(distance[:, :, k] ** 2, axis=0)), 1)[0]
+    assert np.isclose(slope[k], fit, rtol=1e-9), (k, slope[k], fit)
+    assert lo[k] <= slope[k] <= hi[k]
+# t = 0: Monte Carlo error of two independent means, E|f_N - f_ref|^2 ~ (1/N + 1/N_ref) Var h.
+assert lo[0] - 0.1 <= -1.0 <= hi[0] + 0.1, (slope[0], lo[0], hi[0])
+print("poc: distances, gaps, merge, free energy and slopes match numpy;",
+      "slopes by frame:", np.round(slope, 2), "t=0 interval", (round(lo[0], 2), round(hi[0], 2)))
+PY
+expect_exit 0 plot.log py "$MOESIM_SOURCE_DIR/python/plot_poc.py" poc.h5 -o poc.png
+[ -s poc.png ] || fail "plot_poc.py wrote no poc.png"
