@@ -2,7 +2,8 @@
 # 1, 2, 3 and 4 ranks: a softmax-gated Gaussian MoE with tanh experts; a top-2-of-3 MoE with
 # sigmoid experts and biases held at the truth; and arXiv 2505.18455's setting in small
 # (d = 3, tanh prompt and tanh Laplace f0 without biases, the prompt's slope drifting as
-# eta0 (1 + n^-1/8)). Every run completes with all fits converged, /estimates is bitwise
+# eta0 (1 + n^-1/8)); the density loss on the first and third; and the softmax-gated
+# least-squares regression (softmax_regression) with ReLU experts. Every run completes with all fits converged, /estimates is bitwise
 # identical across rank counts (h5diff, no tolerance), and held biases are not scored
 # (their losses, 0 by construction, are left out). Bad keys are config errors naming them.
 source "$(dirname "$0")/common.sh"
@@ -20,6 +21,7 @@ variance = [0.05, 0.05]
 n = [300, 600, 1200]
 replicates = 4
 init_noise = 0.2
+density_points = 40
 bootstrap = 200
 TOML
 cat >"$dir/topk-sigmoid.toml" <<'TOML'
@@ -69,6 +71,25 @@ prompt_gap_reference_n = 1
 n = [300, 600, 1200]
 replicates = 4
 init_noise = 0.05
+density_points = 40
+bootstrap = 200
+TOML
+cat >"$dir/softmax-regression.toml" <<'TOML'
+[run]
+experiment = "rates"
+seed = 34
+
+[rates]
+gate = "softmax_regression"
+expert_kind = "relu"
+gate_slope = [2.0, 0.0]
+gate_bias = [0.5, 0.0]
+expert_slope = [1.0, -1.5]
+expert_bias = [0.5, 0.3]
+noise_variance = 0.1
+n = [300, 600, 1200]
+replicates = 4
+init_noise = 0.1
 bootstrap = 200
 TOML
 bad() { # bad CONFIG PATTERN --set ...
@@ -82,7 +103,7 @@ bad softmax-tanh.toml "rates.fit_expert_bias.*near_truth" --set rates.fit_expert
     --set 'rates.init="kmeans++"'
 bad paper-small.toml "rates.prompt_gap_parts" --set 'rates.prompt_gap_parts=[]'
 
-for config in softmax-tanh topk-sigmoid paper-small; do
+for config in softmax-tanh topk-sigmoid paper-small softmax-regression; do
     for np in 1 2 3 4; do
         out="$dir/$config-np$np.h5"
         rm -f "$out"
@@ -98,7 +119,7 @@ done
 py - "$dir" <<'PY'
 import sys, h5py, numpy as np
 d = sys.argv[1]
-for name in ["softmax-tanh", "topk-sigmoid", "paper-small"]:
+for name in ["softmax-tanh", "topk-sigmoid", "paper-small", "softmax-regression"]:
     with h5py.File(f"{d}/{name}-np1.h5", "r") as f:
         assert f.attrs["status"].decode().strip("\0") == "complete"
         for key, g in f["estimates"].items():
@@ -113,6 +134,17 @@ with h5py.File(f"{d}/paper-small-np1.h5", "r") as f:
 with h5py.File(f"{d}/softmax-tanh-np1.h5", "r") as f:
     loss = f["estimates/voronoi/loss"][:]
     assert loss.mean(axis=0)[-1] < loss.mean(axis=0)[0], loss
+    # The density loss: a Hellinger distance, in (0, 1), shrinking with n.
+    h = f["estimates/density_hellinger/loss"][:]
+    assert np.all((h > 0) & (h < 1)) and h.mean(axis=0)[-1] < h.mean(axis=0)[0], h
+with h5py.File(f"{d}/paper-small-np1.h5", "r") as f:
+    h = f["estimates/density_hellinger/loss"][:]
+    assert np.all((h > 0) & (h < 1)), h
+with h5py.File(f"{d}/softmax-regression-np1.h5", "r") as f:
+    est = f["estimates"]
+    assert sorted(k for k in est if k != "fits") == sorted(
+        ["voronoi", "gate_mass", "gate_slope", "expert_slope", "expert_bias"]), list(est)
+    assert np.all(est["fits/objective"][:] < 0)  # -RSS/n
 print("ok")
 PY
 # plot_rates.py overlays two runs, and plots a run with one outlying replicate (its mean above
