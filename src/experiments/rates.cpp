@@ -72,6 +72,20 @@ public:
             .real("rates.init_noise", 0.5, 0.0, big, "near_truth init noise sd = c * n^-alpha: c")
             .real("rates.init_noise_exponent", 0.0, 0.0, 10.0,
                   "near_truth init noise sd = c * n^-alpha: alpha")
+            .string("rates.expert_mean", "linear", model::expert_kind_names(),
+                    "Gaussian and contaminated gates: experts' means phi(a'x + b); linear is "
+                    "fitted in closed form, the others by Levenberg-Marquardt M-steps "
+                    "(polynomial: z^expert_degree)")
+            .boolean("rates.fit_expert_bias", true,
+                     "Gaussian and contaminated gates: false holds every expert bias b at its "
+                     "true value (experts without bias, as in arXiv 2505.18455)")
+            .integer("rates.expert_mean_steps", 5, 1, 1000,
+                     "Levenberg-Marquardt steps per expert per M-step for a nonlinear "
+                     "expert_mean (or fit_expert_bias = false)")
+            .integer("rates.density_points", 0, 0, 1 << 24,
+                     "Gaussian and contaminated gates: inputs of the fixed evaluation set of "
+                     "the density loss /estimates/density_hellinger, E_x H(p^(.|x), p*(.|x)) "
+                     "(0: not computed)")
             .string("rates.schedule", "dynamic", {"dynamic", "static"},
                     "how fits are spread over ranks: taken when a rank is free (dynamic) or "
                     "fixed up front by cost (static); results are identical either way")

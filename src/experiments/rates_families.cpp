@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace moesim::experiments::rates {
 
 // Each family's entry, defined in its own file.
@@ -60,6 +62,22 @@ model::MoeParams true_moe_params(const core::Config& cfg, Eigen::Index k, Eigen:
     return p;
 }
 
+void drop_loss(std::vector<std::string>& names, const std::string& name) {
+    std::erase(names, name);
+}
+
+void drop_loss(const std::vector<std::string>& names, const std::string& name,
+               std::vector<double>& values) {
+    const auto at = std::find(names.begin(), names.end(), name);
+    if (at != names.end())
+        values.erase(values.begin() + (at - names.begin()));
+}
+
+model::ExpertFunction expert_function(const core::Config& cfg, const char* key) {
+    return {model::parse_expert_kind(cfg.string(key)),
+            static_cast<int>(cfg.integer("rates.expert_degree"))};
+}
+
 fit::EmSettings em_settings(const core::Config& cfg) {
     fit::EmSettings em;
     em.tolerance = cfg.real("rates.tolerance");
@@ -68,6 +86,13 @@ fit::EmSettings em_settings(const core::Config& cfg) {
     em.init = fit::parse_em_init(cfg.string("rates.init"));
     em.init_noise = cfg.real("rates.init_noise");
     em.init_noise_exponent = cfg.real("rates.init_noise_exponent");
+    em.expert_mean = expert_function(cfg, "rates.expert_mean");
+    em.expert_mean_steps = cfg.integer("rates.expert_mean_steps");
+    em.fit_expert_bias = cfg.boolean("rates.fit_expert_bias");
+    if (!em.fit_expert_bias && em.init != fit::EmInit::near_truth)
+        throw core::ConfigError({cfg.origin("rates.fit_expert_bias")}, "rates.fit_expert_bias",
+                                "false holds the biases at the truth's, which needs "
+                                "init = \"near_truth\"");
     return em;
 }
 

@@ -68,7 +68,19 @@ Eigen::MatrixXd read_expert_rows(const core::Config& config, const char* key, Ei
 /// The true MoE parameters from rates.{gate_slope, gate_bias, expert_slope, expert_bias,
 /// variance}, with k rows of d values; throws ConfigError naming a key of the wrong length.
 model::MoeParams true_moe_params(const core::Config& config, Eigen::Index k, Eigen::Index d);
-/// rates.{tolerance, max_iterations, restarts, init, init_noise, init_noise_exponent}.
+/// Removes the loss `name` from `names` and its value from every `values` given, where it is
+/// identically 0 by construction (e.g. bias errors when rates.fit_expert_bias = false, whose
+/// log-log slope would be NaN). No-op if absent.
+void drop_loss(std::vector<std::string>& names, const std::string& name);
+void drop_loss(const std::vector<std::string>& names, const std::string& name,
+               std::vector<double>& values);
+
+/// The mean function named by string key `key` (rates.expert_mean, rates.f0_mean), with
+/// rates.expert_degree for polynomials.
+model::ExpertFunction expert_function(const core::Config& config, const char* key);
+/// rates.{tolerance, max_iterations, restarts, init, init_noise, init_noise_exponent,
+/// expert_mean, expert_mean_steps, fit_expert_bias}; throws ConfigError naming
+/// rates.fit_expert_bias if it is false without a near-truth init.
 fit::EmSettings em_settings(const core::Config& config);
 
 } // namespace moesim::experiments::rates

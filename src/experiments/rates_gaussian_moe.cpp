@@ -7,6 +7,7 @@
 #include "experiments/rates_family.hpp"
 
 #include "moesim/core/error.hpp"
+#include "moesim/fit/density_loss.hpp"
 #include "moesim/fit/voronoi_loss.hpp"
 #include "moesim/model/tempered_gate.hpp"
 
@@ -27,7 +28,9 @@ public:
                                  cfg.string("rates.gate_activation"))),
           tempered_(dynamic_cast<const model::TemperedGate*>(gate_.get()) != nullptr),
           em_(em_settings(cfg)),
-          x_scale_(cfg.real("rates.x_scale")), voronoi_{cfg.real("rates.voronoi_exponent"),
+          x_scale_(cfg.real("rates.x_scale")),
+          density_points_(static_cast<Eigen::Index>(cfg.integer("rates.density_points"))),
+          voronoi_{cfg.real("rates.voronoi_exponent"),
                                                         fit::parse_gate_gauge(
                                                             cfg.string("rates.gauge"))} {
         em_.gate_newton_steps = cfg.integer("rates.gate_newton_steps");
@@ -51,19 +54,36 @@ public:
     }
 
     std::vector<std::string> loss_names() const override {
-        return tempered_ ? fit::tempered_loss_names() : fit::voronoi_loss_names();
+        auto names = tempered_ ? fit::tempered_loss_names() : fit::voronoi_loss_names();
+        if (!em_.fit_expert_bias)
+            drop_loss(names, "expert_bias"); // 0 by construction
+        if (density_points_ > 0)
+            names.emplace_back("density_hellinger");
+        return names;
     }
 
     FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n,
                        const core::StopCheck& stop) const override {
-        const auto sample = model::sample_moe(*gate_, truth_, seed, job_id, n, x_scale_);
+        const auto sample =
+            model::sample_moe(*gate_, truth_, seed, job_id, n, x_scale_, em_.expert_mean);
         fit::EmSettings em = em_;
         em.stop = stop;
         const auto result =
             fit::fit_em(*gate_, sample.x, sample.y, k_fit_, em, {&truth_, seed, job_id});
-        return {result.iterations, result.log_likelihood, result.converged, result.restart,
-                tempered_ ? fit::tempered_losses(result.params, truth_, voronoi_)
-                          : fit::as_array(fit::voronoi_loss(result.params, truth_, voronoi_))};
+        FitOutcome out{result.iterations, result.log_likelihood, result.converged, result.restart,
+                       tempered_ ? fit::tempered_losses(result.params, truth_, voronoi_)
+                                 : fit::as_array(fit::voronoi_loss(result.params, truth_, voronoi_))};
+        if (!em_.fit_expert_bias)
+            drop_loss(tempered_ ? fit::tempered_loss_names() : fit::voronoi_loss_names(),
+                      "expert_bias", out.losses);
+        if (density_points_ > 0) {
+            const Eigen::MatrixXd x =
+                fit::density_evaluation_inputs(seed, density_points_, dim_, x_scale_);
+            out.losses.push_back(fit::expected_hellinger(
+                fit::moe_mixtures(*gate_, result.params, x, em_.expert_mean),
+                fit::moe_mixtures(*gate_, truth_, x, em_.expert_mean)));
+        }
+        return out;
     }
 
 private:
@@ -74,6 +94,7 @@ private:
     bool tempered_;
     fit::EmSettings em_;
     double x_scale_;
+    Eigen::Index density_points_;
     fit::VoronoiSettings voronoi_;
 };
 

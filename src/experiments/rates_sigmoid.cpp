@@ -1,7 +1,10 @@
 // The rates family of sigmoid-gated MoE regressions (gate `sigmoid`, model/sigmoid_moe):
 // y = sum_i sigma(beta1_i'x + beta0_i) phi(a_i'x + b_i) + N(0, rates.noise_variance), fitted
 // by least squares with Levenberg-Marquardt (fit/least_squares) and scored by the sigmoid
-// Voronoi loss (fit/sigmoid_voronoi_loss). Truth from rates.{gate_slope, gate_bias,
+// Voronoi loss (fit/sigmoid_voronoi_loss). Gate `softmax_regression` is the same regression
+// with softmax_i(beta1'x + beta0) weights, the same data stream (one truth, same x and
+// noise), the same fit, and the softmax Voronoi loss of fit/voronoi_loss (masses exp(beta0),
+// gates compared in its gauge; no variance term: the noise is not estimated). Truth from rates.{gate_slope, gate_bias,
 // expert_slope, expert_bias} (rates.variance is not used: the noise is shared). Fits start
 // near the truth (rates.init = "near_truth" only; k-means++ inits are not implemented for
 // this gate) and may be confined to |parameter| < rates.parameter_bound, the compact set of
@@ -13,6 +16,7 @@
 #include "moesim/core/error.hpp"
 #include "moesim/fit/least_squares.hpp"
 #include "moesim/fit/sigmoid_voronoi_loss.hpp"
+#include "moesim/fit/voronoi_loss.hpp"
 
 #include <fmt/format.h>
 
@@ -30,6 +34,18 @@ model::SigmoidMoeParams true_sigmoid_params(const core::Config& cfg, Eigen::Inde
     return p;
 }
 
+// A regression atom set as a Gaussian MoE with unit variances (the softmax Voronoi loss reads
+// only gates and experts then: its variance term is 0).
+model::MoeParams as_moe(const model::SigmoidMoeParams& p) {
+    model::MoeParams out = model::MoeParams::zeros(p.experts(), p.dim());
+    out.gate_slope = p.gate_slope;
+    out.gate_bias = p.gate_bias;
+    out.expert_slope = p.expert_slope;
+    out.expert_bias = p.expert_bias;
+    out.variance.setOnes();
+    return out.last_gate_zero();
+}
+
 class SigmoidMoe final : public Family {
 public:
     explicit SigmoidMoe(const core::Config& cfg)
@@ -40,6 +56,9 @@ public:
                   static_cast<int>(cfg.integer("rates.expert_degree"))},
           noise_variance_(cfg.real("rates.noise_variance")), x_scale_(cfg.real("rates.x_scale")),
           exponent_(cfg.real("rates.voronoi_exponent")) {
+        gate_ = cfg.string("rates.gate") == "softmax_regression" ? model::RegressionGate::softmax
+                                                                  : model::RegressionGate::sigmoid;
+        gauge_ = fit::parse_gate_gauge(cfg.string("rates.gauge"));
         if (cfg.string("rates.init") != "near_truth")
             throw core::ConfigError({cfg.origin("rates.init")}, "rates.init",
                                     "the sigmoid gate supports only \"near_truth\" inits");
@@ -50,6 +69,7 @@ public:
         ls_.init_noise = em.init_noise;
         ls_.init_noise_exponent = em.init_noise_exponent;
         ls_.parameter_bound = cfg.real("rates.parameter_bound");
+        ls_.gate = gate_;
         const double bound = ls_.parameter_bound;
         const Eigen::VectorXd packed = truth_.pack();
         if (bound > 0.0 && packed.cwiseAbs().maxCoeff() >= bound)
@@ -65,21 +85,30 @@ public:
 
     FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n,
                        const core::StopCheck& stop) const override {
-        const auto sample =
-            model::sample_sigmoid_moe(expert_, truth_, noise_variance_, seed, job_id, n, x_scale_);
+        const auto sample = model::sample_sigmoid_moe(expert_, truth_, noise_variance_, seed,
+                                                      job_id, n, x_scale_, gate_);
         fit::LeastSquaresSettings ls = ls_;
         ls.stop = stop;
         const auto result = fit::fit_least_squares(expert_, sample.x, sample.y, k_fit_, ls,
                                                    {&truth_, seed, job_id});
-        return {result.iterations, -result.rss / static_cast<double>(n), result.converged,
-                result.restart,
-                fit::as_array(fit::sigmoid_voronoi_loss(result.params, truth_, exponent_))};
+        FitOutcome out{result.iterations, -result.rss / static_cast<double>(n), result.converged,
+                       result.restart, {}};
+        if (gate_ == model::RegressionGate::sigmoid) {
+            out.losses = fit::as_array(fit::sigmoid_voronoi_loss(result.params, truth_, exponent_));
+        } else {
+            out.losses = fit::as_array(
+                fit::voronoi_loss(as_moe(result.params), as_moe(truth_), {exponent_, gauge_}));
+            out.losses.pop_back(); // the variance term, 0 by construction
+        }
+        return out;
     }
 
 private:
     Eigen::Index k_fit_;
     model::SigmoidMoeParams truth_;
     model::ExpertFunction expert_;
+    model::RegressionGate gate_ = model::RegressionGate::sigmoid;
+    fit::GateGauge gauge_ = fit::GateGauge::last_cell;
     fit::LeastSquaresSettings ls_;
     double noise_variance_;
     double x_scale_;
@@ -92,7 +121,7 @@ void declare(core::Schema& schema) {
                 "sigmoid gate: expert h(x) = phi(a'x + b), phi linear (identity), relu, gelu or "
                 "polynomial (z^expert_degree)")
         .integer("rates.expert_degree", 2, 1, 16,
-                 "sigmoid gate: degree p of polynomial experts (a'x + b)^p")
+                 "degree p of polynomial experts (a'x + b)^p (rates.expert_kind, expert_mean, f0_mean)")
         .real("rates.noise_variance", 0.1, 0.0, 1e12,
               "sigmoid gate: variance of the regression noise y = f(x) + N(0, noise_variance)")
         .real("rates.parameter_bound", 0.0, 0.0, 1e6,
@@ -107,7 +136,7 @@ std::unique_ptr<Family> make(const core::Config& cfg) {
 } // namespace
 
 FamilyEntry sigmoid_moe_family() {
-    return {{"sigmoid"}, &declare, &make};
+    return {{"sigmoid", "softmax_regression"}, &declare, &make};
 }
 
 } // namespace moesim::experiments::rates

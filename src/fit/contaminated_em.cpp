@@ -4,6 +4,7 @@
 
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/fit/expert_mean_step.hpp"
 #include "moesim/model/row_exp.hpp"
 
 #include <Eigen/Cholesky>
@@ -50,9 +51,11 @@ LogisticObjective logistic_gate_objective(const Eigen::MatrixXd& x, const Eigen:
 
 double contaminated_e_step(model::PromptGate gate, const model::PretrainedExpert& f0,
                            const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
-                           const model::ContaminatedParams& params, Eigen::VectorXd& r) {
+                           const model::ContaminatedParams& params, Eigen::VectorXd& r,
+                           const model::ExpertFunction& prompt_mean) {
     Eigen::MatrixXd joint = model::contaminated_log_weights(gate, params, x) +
-                            model::contaminated_component_log_densities(f0, params, x, y);
+                            model::contaminated_component_log_densities(f0, params, x, y,
+                                                                        prompt_mean);
     const model::ShiftedExp rows = model::exponentiate_rows(joint);
     r = (joint.col(1).array() / rows.sum).matrix();
     return (rows.max + rows.sum.log()).sum();
@@ -63,7 +66,12 @@ void contaminated_m_step(model::PromptGate gate, const Eigen::MatrixXd& x, const
                          model::ContaminatedParams& params) {
     const Eigen::Index n = x.rows(), d = x.cols();
     const double mass = r.sum();
-    if (mass > 1e-10) {
+    if (mass > 1e-10 && (!settings.expert_mean.linear() || !settings.fit_expert_bias)) {
+        const double sse =
+            expert_mean_step(settings.expert_mean, x, y, r, settings.fit_expert_bias,
+                             settings.expert_mean_steps, params.prompt_slope, params.prompt_bias);
+        params.prompt_variance = std::max(settings.variance_floor, sse / mass);
+    } else if (mass > 1e-10) {
         // Prompt: weighted least squares of y on (1, x), variance the weighted mean square.
         Eigen::MatrixXd x1(n, d + 1);
         x1.col(0).setOnes();
@@ -126,7 +134,7 @@ model::ContaminatedParams contaminated_initial_params(model::PromptGate gate,
         settings.init_noise * std::pow(static_cast<double>(n), -settings.init_noise_exponent);
     model::ContaminatedParams init = truth;
     init.prompt_slope = truth.prompt_slope + sd * z.head(d);
-    init.prompt_bias = truth.prompt_bias + sd * z(d);
+    init.prompt_bias = truth.prompt_bias + (settings.fit_expert_bias ? sd * z(d) : 0.0);
     init.prompt_variance = truth.prompt_variance * std::exp(sd * z(d + 1));
     if (gate == model::PromptGate::constant) {
         const double logit = std::log(truth.mixing) - std::log1p(-truth.mixing) + sd * z(d + 2);
@@ -154,7 +162,7 @@ ContaminatedEmResult fit_contaminated_em(model::PromptGate gate, const model::Pr
                                                restart);
         },
         [&](const model::ContaminatedParams& params) {
-            return contaminated_e_step(gate, f0, x, y, params, r);
+            return contaminated_e_step(gate, f0, x, y, params, r, settings.expert_mean);
         },
         [&](model::ContaminatedParams& params) {
             contaminated_m_step(gate, x, y, r, settings, params);

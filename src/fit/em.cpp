@@ -4,6 +4,7 @@
 #include "fit/lbfgs_gate_step.hpp"
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/fit/expert_mean_step.hpp"
 #include "moesim/fit/kmeans.hpp"
 #include "moesim/model/row_exp.hpp"
 
@@ -59,8 +60,9 @@ bool gate_newton_step(const model::Gate& gate, const Eigen::MatrixXd& x,
 // false -Wuninitialized inside Eigen's AVX-512 reduction.
 [[gnu::noinline]] double total_log_likelihood(const model::Gate& gate,
                                               const model::MoeParams& params,
-                                              const Eigen::MatrixXd& x, const Eigen::VectorXd& y) {
-    return model::log_density(gate, params, x, y).sum();
+                                              const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                                              const model::ExpertFunction& mean) {
+    return model::log_density(gate, params, x, y, mean).sum();
 }
 
 // Nelder-Mead maximisation of f from x0 (Nelder & Mead 1965; coefficients 1, 2, 1/2, 1/2),
@@ -194,8 +196,9 @@ GateObjective gate_objective(const model::Gate& gate, const Eigen::MatrixXd& x,
 }
 
 double e_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
-              const model::MoeParams& params, Eigen::MatrixXd& resp) {
-    resp = gate.log_weights(params, x) + model::expert_log_densities(params, x, y);
+              const model::MoeParams& params, Eigen::MatrixXd& resp,
+              const model::ExpertFunction& mean) {
+    resp = gate.log_weights(params, x) + model::expert_log_densities(params, x, y, mean);
     const model::ShiftedExp rows = model::exponentiate_rows(resp);
     const Eigen::ArrayXd inverse = rows.sum.inverse();
     for (Eigen::Index i = 0; i < resp.cols(); ++i)
@@ -215,6 +218,19 @@ void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::Vect
         const double mass = resp.col(i).sum();
         if (!(mass > 1e-10))
             continue;
+        if (!settings.expert_mean.linear() || !settings.fit_expert_bias) {
+            // No closed form (or b held): Levenberg-Marquardt on the weighted squared error,
+            // then the variance that maximises the surrogate given the mean.
+            Eigen::VectorXd slope = params.expert_slope.row(i).transpose();
+            double bias = params.expert_bias(i);
+            const double sse =
+                expert_mean_step(settings.expert_mean, x, y, resp.col(i), settings.fit_expert_bias,
+                                 settings.expert_mean_steps, slope, bias);
+            params.expert_slope.row(i) = slope.transpose();
+            params.expert_bias(i) = bias;
+            params.variance(i) = std::max(settings.variance_floor, sse / mass);
+            continue;
+        }
         const Eigen::MatrixXd xtw = x1.transpose() * resp.col(i).asDiagonal();
         Eigen::MatrixXd normal = xtw * x1;
         // A ridge at rounding level keeps the solve defined when an expert sees too few
@@ -238,7 +254,7 @@ void m_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::Vect
         model::MoeParams trial = params;
         auto loglik = [&](const Eigen::VectorXd& theta) {
             unpack_gate(theta, trial);
-            return total_log_likelihood(gate, trial, x, y);
+            return total_log_likelihood(gate, trial, x, y, settings.expert_mean);
         };
         const Eigen::VectorXd theta = pack_gate(params);
         const double current = loglik(theta);
@@ -290,7 +306,9 @@ model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd&
                 truth.gate_bias(i) - truth.temperature * std::log(copies(i)) + sd * z(d);
             init.expert_slope.row(j) =
                 truth.expert_slope.row(i) + sd * z.segment(d + 1, d).transpose();
-            init.expert_bias(j) = truth.expert_bias(i) + sd * z(2 * d + 1);
+            // Biases that are not fitted stay at the truth's (the draw is still taken).
+            init.expert_bias(j) =
+                truth.expert_bias(i) + (settings.fit_expert_bias ? sd * z(2 * d + 1) : 0.0);
             init.variance(j) = truth.variance(i) * std::exp(sd * z(2 * d + 2));
         }
         init.temperature = truth.temperature * std::exp(sd * noise(k * per_expert));
@@ -328,7 +346,9 @@ EmResult fit_em(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::
     return impl::best_of_restarts<EmResult>(
         settings, "em log-likelihood",
         [&](std::uint32_t restart) { return initial_params(x, y, k, settings, source, restart); },
-        [&](const model::MoeParams& params) { return e_step(gate, x, y, params, resp); },
+        [&](const model::MoeParams& params) {
+            return e_step(gate, x, y, params, resp, settings.expert_mean);
+        },
         [&](model::MoeParams& params) { m_step(gate, x, y, resp, settings, params); });
 }
 

@@ -40,6 +40,7 @@ struct Residuals {
     const Eigen::VectorXd& y;
     Eigen::Index k;
     double bound;
+    model::RegressionGate gate;
 
     Eigen::Index inputs() const { return k * (2 * x.cols() + 2); }
     Eigen::Index values() const { return x.rows(); }
@@ -47,11 +48,11 @@ struct Residuals {
         return model::SigmoidMoeParams::unpack(to_theta(phi, bound), k, x.cols());
     }
     int operator()(const Eigen::VectorXd& phi, Eigen::VectorXd& r) const {
-        r = model::sigmoid_moe_mean(expert, params(phi), x) - y;
+        r = model::sigmoid_moe_mean(expert, params(phi), x, gate) - y;
         return 0;
     }
     int df(const Eigen::VectorXd& phi, Eigen::MatrixXd& jac) const {
-        jac = model::sigmoid_moe_jacobian(expert, params(phi), x);
+        jac = model::sigmoid_moe_jacobian(expert, params(phi), x, gate);
         if (bound > 0.0) {
             // d theta / d phi = 1 - tanh^2(phi / B).
             const Eigen::ArrayXd t = (phi / bound).array().tanh();
@@ -82,8 +83,12 @@ model::SigmoidMoeParams near_truth_init(Eigen::Index k, Eigen::Index n,
     model::SigmoidMoeParams init = model::SigmoidMoeParams::zeros(k, d);
     for (Eigen::Index j = 0; j < k; ++j) {
         const Eigen::Index i = j % k_true;
-        const double share = 1.0 / (1.0 + std::exp(-truth.gate_bias(i))) / copies(i);
-        init.gate_bias(j) = std::log(share / (1.0 - share));
+        if (settings.gate == model::RegressionGate::softmax) {
+            init.gate_bias(j) = truth.gate_bias(i) - std::log(copies(i));
+        } else {
+            const double share = 1.0 / (1.0 + std::exp(-truth.gate_bias(i))) / copies(i);
+            init.gate_bias(j) = std::log(share / (1.0 - share));
+        }
         init.gate_slope.row(j) = truth.gate_slope.row(i);
         init.expert_bias(j) = truth.expert_bias(i);
         init.expert_slope.row(j) = truth.expert_slope.row(i);
@@ -107,7 +112,7 @@ LeastSquaresResult levenberg_marquardt(const model::ExpertFunction& expert,
     core::require(x.rows() == y.size() && x.cols() == start.dim(),
                   "levenberg_marquardt: data and parameters do not match");
     const Eigen::Index k = start.experts();
-    Residuals residuals{expert, x, y, k, settings.parameter_bound};
+    Residuals residuals{expert, x, y, k, settings.parameter_bound, settings.gate};
     Eigen::LevenbergMarquardt<Residuals> lm(residuals);
     lm.parameters.ftol = settings.tolerance;
     lm.parameters.xtol = settings.tolerance;

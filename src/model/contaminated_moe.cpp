@@ -24,7 +24,14 @@ PretrainedFamily parse_pretrained_family(std::string_view name) {
 Eigen::VectorXd PretrainedExpert::log_density(const Eigen::MatrixXd& x,
                                               const Eigen::VectorXd& y) const {
     core::require(scale > 0.0 && slope.size() == x.cols(), "PretrainedExpert: bad shape or scale");
-    const Eigen::VectorXd resid = (y - x * slope).array() - bias;
+    // The linear form keeps its original rounding, y - x a0 - b0.
+    Eigen::VectorXd resid;
+    if (mean.linear())
+        resid = (y - x * slope).array() - bias;
+    else
+        resid = y - ((x * slope).array() + bias).matrix().unaryExpr([this](double u) {
+            return mean.value(u);
+        });
     if (family == PretrainedFamily::gaussian)
         return (-0.5 * std::log(2.0 * std::numbers::pi * scale) -
                 0.5 * resid.array().square() / scale)
@@ -62,11 +69,18 @@ Eigen::MatrixXd contaminated_log_weights(PromptGate gate, const ContaminatedPara
 Eigen::MatrixXd contaminated_component_log_densities(const PretrainedExpert& f0,
                                                      const ContaminatedParams& params,
                                                      const Eigen::MatrixXd& x,
-                                                     const Eigen::VectorXd& y) {
+                                                     const Eigen::VectorXd& y,
+                                                     const ExpertFunction& phi) {
     core::require(params.prompt_variance > 0.0, "contaminated model: prompt variance must be > 0");
     Eigen::MatrixXd out(x.rows(), 2);
     out.col(0) = f0.log_density(x, y);
-    const Eigen::VectorXd resid = (y - x * params.prompt_slope).array() - params.prompt_bias;
+    Eigen::VectorXd resid;
+    if (phi.linear())
+        resid = (y - x * params.prompt_slope).array() - params.prompt_bias;
+    else
+        resid = y - ((x * params.prompt_slope).array() + params.prompt_bias)
+                        .matrix()
+                        .unaryExpr([&phi](double u) { return phi.value(u); });
     out.col(1) = (-0.5 * std::log(2.0 * std::numbers::pi * params.prompt_variance) -
                   0.5 * resid.array().square() / params.prompt_variance)
                      .matrix();
@@ -75,16 +89,17 @@ Eigen::MatrixXd contaminated_component_log_densities(const PretrainedExpert& f0,
 
 Eigen::VectorXd contaminated_log_density(PromptGate gate, const PretrainedExpert& f0,
                                          const ContaminatedParams& params, const Eigen::MatrixXd& x,
-                                         const Eigen::VectorXd& y) {
+                                         const Eigen::VectorXd& y, const ExpertFunction& phi) {
     Eigen::MatrixXd joint = contaminated_log_weights(gate, params, x) +
-                            contaminated_component_log_densities(f0, params, x, y);
+                            contaminated_component_log_densities(f0, params, x, y, phi);
     const ShiftedExp rows = exponentiate_rows(joint);
     return (rows.max + rows.sum.log()).matrix();
 }
 
 Sample sample_contaminated(PromptGate gate, const PretrainedExpert& f0,
                            const ContaminatedParams& params, std::uint64_t seed,
-                           std::uint32_t job_id, Eigen::Index n, double x_scale) {
+                           std::uint32_t job_id, Eigen::Index n, double x_scale,
+                           const ExpertFunction& phi) {
     const Eigen::Index d = params.dim();
     core::require(f0.slope.size() == d &&
                       (gate == PromptGate::constant || params.gate_slope.size() == d),
@@ -103,6 +118,10 @@ Sample sample_contaminated(PromptGate gate, const PretrainedExpert& f0,
             prompt_mean += params.prompt_slope(c) * xc;
             f0_mean += f0.slope(c) * xc;
         }
+        if (!phi.linear())
+            prompt_mean = phi.value(prompt_mean);
+        if (!f0.mean.linear())
+            f0_mean = f0.mean.value(f0_mean);
         const double weight =
             gate == PromptGate::constant ? params.mixing : std::exp(log_sigmoid(logit));
         const auto u = rng.uniform_pair(id, job_id, x_draws);

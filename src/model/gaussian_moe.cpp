@@ -15,9 +15,11 @@
 namespace moesim::model {
 
 Eigen::MatrixXd expert_log_densities(const MoeParams& params, const Eigen::MatrixXd& x,
-                                     const Eigen::VectorXd& y) {
+                                     const Eigen::VectorXd& y, const ExpertFunction& phi) {
     Eigen::MatrixXd mean = x * params.expert_slope.transpose();
     mean.rowwise() += params.expert_bias.transpose();
+    if (!phi.linear())
+        mean = mean.unaryExpr([&phi](double u) { return phi.value(u); });
     const Eigen::MatrixXd resid = (-mean).colwise() + y;
     const Eigen::RowVectorXd inv_var = params.variance.cwiseInverse().transpose();
     const Eigen::RowVectorXd log_norm =
@@ -28,8 +30,8 @@ Eigen::MatrixXd expert_log_densities(const MoeParams& params, const Eigen::Matri
 }
 
 Eigen::VectorXd log_density(const Gate& gate, const MoeParams& params, const Eigen::MatrixXd& x,
-                            const Eigen::VectorXd& y) {
-    Eigen::MatrixXd joint = gate.log_weights(params, x) + expert_log_densities(params, x, y);
+                            const Eigen::VectorXd& y, const ExpertFunction& phi) {
+    Eigen::MatrixXd joint = gate.log_weights(params, x) + expert_log_densities(params, x, y, phi);
     const ShiftedExp rows = exponentiate_rows(joint);
     return (rows.max + rows.sum.log()).matrix();
 }
@@ -47,7 +49,8 @@ Eigen::MatrixXd draw_inputs(const core::Philox& rng, std::uint32_t job_id, Eigen
 }
 
 Sample sample_moe(const Gate& gate, const MoeParams& params, std::uint64_t seed,
-                  std::uint32_t job_id, Eigen::Index n, double x_scale) {
+                  std::uint32_t job_id, Eigen::Index n, double x_scale,
+                  const ExpertFunction& phi) {
     params.check();
     const core::Philox rng(seed, "rates.data");
     const Eigen::Index d = params.dim(), k = params.experts();
@@ -73,6 +76,8 @@ Sample sample_moe(const Gate& gate, const MoeParams& params, std::uint64_t seed,
         double mean = params.expert_bias(expert);
         for (Eigen::Index c = 0; c < d; ++c)
             mean += params.expert_slope(expert, c) * xm(0, c);
+        if (!phi.linear())
+            mean = phi.value(mean);
         sample.y(m) = mean + std::sqrt(params.variance(expert)) * noise;
     }
     return sample;

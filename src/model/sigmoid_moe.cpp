@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 namespace moesim::model {
 
@@ -35,64 +38,33 @@ double expert_input(const SigmoidMoeParams& p, Eigen::Index i, const Eigen::Matr
     return affine(p.expert_bias, p.expert_slope, i, x, m);
 }
 
-double gelu_derivative(double z) noexcept {
-    return 0.5 * (1.0 + std::erf(z * M_SQRT1_2)) + z * std::exp(-0.5 * z * z) * 0.5 * M_2_SQRTPI *
-                                                          M_SQRT1_2;
+// The softmax gate's pi_i and the experts' phi(u_i), phi'(u_i) at sample m (scalar loops).
+void softmax_parts(const ExpertFunction& expert, const SigmoidMoeParams& p,
+                   const Eigen::MatrixXd& x, Eigen::Index m, std::vector<double>& pi,
+                   std::vector<double>& value, std::vector<double>& derivative) {
+    const auto k = static_cast<std::size_t>(p.experts());
+    pi.resize(k);
+    value.resize(k);
+    derivative.resize(k);
+    double top = -std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < k; ++i) {
+        pi[i] = gate_logit(p, static_cast<Eigen::Index>(i), x, m);
+        top = std::max(top, pi[i]);
+    }
+    double sum = 0.0;
+    for (std::size_t i = 0; i < k; ++i) {
+        pi[i] = std::exp(pi[i] - top);
+        sum += pi[i];
+    }
+    for (std::size_t i = 0; i < k; ++i) {
+        pi[i] /= sum;
+        const double u = expert_input(p, static_cast<Eigen::Index>(i), x, m);
+        value[i] = expert.value(u);
+        derivative[i] = expert.derivative(u);
+    }
 }
 
 } // namespace
-
-std::vector<std::string> expert_kind_names() {
-    return {"linear", "relu", "gelu", "polynomial"};
-}
-
-ExpertKind parse_expert_kind(std::string_view name) {
-    if (name == "linear")
-        return ExpertKind::linear;
-    if (name == "relu")
-        return ExpertKind::relu;
-    if (name == "gelu")
-        return ExpertKind::gelu;
-    if (name == "polynomial")
-        return ExpertKind::polynomial;
-    throw core::InternalError(fmt::format("parse_expert_kind: unknown expert kind '{}'", name));
-}
-
-double ExpertFunction::value(double z) const noexcept {
-    switch (kind) {
-    case ExpertKind::linear:
-        return z;
-    case ExpertKind::relu:
-        return z > 0.0 ? z : 0.0;
-    case ExpertKind::gelu:
-        return 0.5 * z * (1.0 + std::erf(z * M_SQRT1_2));
-    case ExpertKind::polynomial: {
-        double out = 1.0;
-        for (int e = 0; e < degree; ++e)
-            out *= z;
-        return out;
-    }
-    }
-    return 0.0;
-}
-
-double ExpertFunction::derivative(double z) const noexcept {
-    switch (kind) {
-    case ExpertKind::linear:
-        return 1.0;
-    case ExpertKind::relu:
-        return z > 0.0 ? 1.0 : 0.0;
-    case ExpertKind::gelu:
-        return gelu_derivative(z);
-    case ExpertKind::polynomial: {
-        double out = static_cast<double>(degree);
-        for (int e = 1; e < degree; ++e)
-            out *= z;
-        return out;
-    }
-    }
-    return 0.0;
-}
 
 SigmoidMoeParams SigmoidMoeParams::zeros(Eigen::Index k, Eigen::Index d) {
     return {Eigen::MatrixXd::Zero(k, d), Eigen::VectorXd::Zero(k), Eigen::MatrixXd::Zero(k, d),
@@ -150,9 +122,20 @@ SigmoidMoeParams SigmoidMoeParams::unpack(const Eigen::VectorXd& packed, Eigen::
 }
 
 Eigen::VectorXd sigmoid_moe_mean(const ExpertFunction& expert, const SigmoidMoeParams& params,
-                                 const Eigen::MatrixXd& x) {
+                                 const Eigen::MatrixXd& x, RegressionGate gate) {
     core::require(x.cols() == params.dim(), "sigmoid_moe_mean: input dimension differs");
     Eigen::VectorXd out(x.rows());
+    if (gate == RegressionGate::softmax) {
+        std::vector<double> pi, value, derivative;
+        for (Eigen::Index m = 0; m < x.rows(); ++m) {
+            softmax_parts(expert, params, x, m, pi, value, derivative);
+            double f = 0.0;
+            for (std::size_t i = 0; i < pi.size(); ++i)
+                f += pi[i] * value[i];
+            out(m) = f;
+        }
+        return out;
+    }
     for (Eigen::Index m = 0; m < x.rows(); ++m) {
         double f = 0.0;
         for (Eigen::Index i = 0; i < params.experts(); ++i)
@@ -163,11 +146,32 @@ Eigen::VectorXd sigmoid_moe_mean(const ExpertFunction& expert, const SigmoidMoeP
 }
 
 Eigen::MatrixXd sigmoid_moe_jacobian(const ExpertFunction& expert, const SigmoidMoeParams& params,
-                                     const Eigen::MatrixXd& x) {
+                                     const Eigen::MatrixXd& x, RegressionGate gate) {
     core::require(x.cols() == params.dim(), "sigmoid_moe_jacobian: input dimension differs");
     const Eigen::Index n = x.rows(), k = params.experts(), d = params.dim();
     const Eigen::Index w = params.per_expert();
     Eigen::MatrixXd jac(n, k * w);
+    if (gate == RegressionGate::softmax) {
+        std::vector<double> pi, value, derivative;
+        for (Eigen::Index m = 0; m < n; ++m) {
+            softmax_parts(expert, params, x, m, pi, value, derivative);
+            double f = 0.0;
+            for (std::size_t i = 0; i < pi.size(); ++i)
+                f += pi[i] * value[i];
+            for (Eigen::Index i = 0; i < k; ++i) {
+                const auto si = static_cast<std::size_t>(i);
+                const double gate_part = pi[si] * (value[si] - f);
+                const double expert_part = pi[si] * derivative[si];
+                jac(m, i * w) = gate_part;
+                jac(m, i * w + d + 1) = expert_part;
+                for (Eigen::Index c = 0; c < d; ++c) {
+                    jac(m, i * w + 1 + c) = gate_part * x(m, c);
+                    jac(m, i * w + d + 2 + c) = expert_part * x(m, c);
+                }
+            }
+        }
+        return jac;
+    }
     for (Eigen::Index m = 0; m < n; ++m) {
         for (Eigen::Index i = 0; i < k; ++i) {
             const double s = sigmoid(gate_logit(params, i, x, m));
@@ -187,14 +191,14 @@ Eigen::MatrixXd sigmoid_moe_jacobian(const ExpertFunction& expert, const Sigmoid
 
 Sample sample_sigmoid_moe(const ExpertFunction& expert, const SigmoidMoeParams& params,
                           double noise_variance, std::uint64_t seed, std::uint32_t job_id,
-                          Eigen::Index n, double x_scale) {
+                          Eigen::Index n, double x_scale, RegressionGate gate) {
     params.check();
     core::require(noise_variance >= 0.0, "sample_sigmoid_moe: negative noise variance");
     const core::Philox rng(seed, "rates.sigmoid.data");
     const Eigen::Index d = params.dim();
     const std::uint32_t x_draws = input_draws(d);
     Sample sample{draw_inputs(rng, job_id, n, d, x_scale), Eigen::VectorXd(n)};
-    sample.y = sigmoid_moe_mean(expert, params, sample.x);
+    sample.y = sigmoid_moe_mean(expert, params, sample.x, gate);
     const double sd = std::sqrt(noise_variance);
     for (Eigen::Index m = 0; m < n; ++m)
         sample.y(m) += sd * rng.normal_pair(static_cast<std::uint64_t>(m), job_id, x_draws)[0];

@@ -55,7 +55,8 @@ bad() { # bad CONFIG PATTERN --set ...
 bad contaminated.toml "rates.expert_slope.*has 2 values, expected 1" --set "rates.expert_slope=[1.0, 2.0]"
 bad contaminated.toml "rates.f0_slope.*has 2 values, expected 1" --set "rates.f0_slope=[1.0, 2.0]"
 bad contaminated.toml "rates.init.*near_truth" --set 'rates.init="kmeans++"'
-bad contaminated.toml "rates.prompt_gap_exponent.*gaussian" --set rates.prompt_gap_exponent=0.5
+bad contaminated.toml "rates.prompt_gap_parts" --set 'rates.prompt_gap_parts=["slope", "scale"]'
+bad contaminated.toml "rates.f0_mean" --set 'rates.f0_mean="cosine"'
 bad contaminated.toml "rates.mixing" --set rates.mixing=1.5
 bad contaminated.toml "rates.f0" --set 'rates.f0="cauchy"'
 bad softmax-contaminated.toml "rates.gate_bias.*has 2 values, expected 1" --set "rates.gate_bias=[0.1, 0.2]"
@@ -95,4 +96,4 @@ for gate in contaminated softmax-contaminated; do
     done
 done
 check "$dir/contaminated-np1.h5" combined mixing prompt_slope prompt_bias prompt_variance
-check "$dir/softmax-contaminated-np1.h5" combined gate_slope gate_bias prompt_slope prompt_bias prompt_variance
+check "$dir/softmax-contaminated-np1.h5" combined gate_slope gate_bias prompt_slope prompt_bias prompt_variance gate_bias_exp

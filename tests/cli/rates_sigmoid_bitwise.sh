@@ -31,7 +31,7 @@ expect_exit 2 "$dir/bad-init.log" "$MOESIM" run "$dir/rates-sigmoid-small.toml" 
     --force --set 'rates.init="kmeans++"'
 expect_in "$dir/bad-init.log" "rates.init.*near_truth"
 expect_exit 2 "$dir/bad-kind.log" "$MOESIM" run "$dir/rates-sigmoid-small.toml" --out "$dir/bad.h5" \
-    --force --set 'rates.expert_kind="tanh"'
+    --force --set 'rates.expert_kind="cosine"'
 expect_in "$dir/bad-kind.log" "rates.expert_kind"
 expect_exit 2 "$dir/bad-slope.log" "$MOESIM" run "$dir/rates-sigmoid-small.toml" --out "$dir/bad.h5" \
     --force --set "rates.expert_slope=[1.0]"

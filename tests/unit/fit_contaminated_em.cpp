@@ -208,9 +208,10 @@ TEST_SUITE("fit::contaminated_em") {
         CHECK(c[3] == doctest::Approx(0.4));
         CHECK(c[4] == doctest::Approx(0.0));
         const auto s = moesim::fit::contaminated_losses(PromptGate::softmax, f, t);
-        REQUIRE(s.size() == 6);
+        REQUIRE(s.size() == 7);
         CHECK(s[0] == doctest::Approx(0.5 + 0.5 + prompt));
         CHECK(s[1] == doctest::Approx(0.5));
         CHECK(s[2] == doctest::Approx(0.5));
+        CHECK(s[6] == doctest::Approx(1.0 - std::exp(-0.5))); // |exp(0) - exp(-0.5)|
     }
 }

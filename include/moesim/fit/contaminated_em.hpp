@@ -36,9 +36,12 @@ LogisticObjective logistic_gate_objective(const Eigen::MatrixXd& x, const Eigen:
 /// E-step: the prompt's responsibilities r (n) and the log-likelihood. Local.
 double contaminated_e_step(model::PromptGate gate, const model::PretrainedExpert& f0,
                            const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
-                           const model::ContaminatedParams& params, Eigen::VectorXd& r);
+                           const model::ContaminatedParams& params, Eigen::VectorXd& r,
+                           const model::ExpertFunction& prompt_mean = {});
 
-/// M-step from the E-step's responsibilities at `params` (see the file comment); lambda is
+/// M-step from the E-step's responsibilities at `params` (see the file comment; a nonlinear
+/// prompt mean settings.expert_mean, or a bias held by settings.fit_expert_bias = false, by
+/// fit/expert_mean_step's Levenberg-Marquardt steps instead of least squares); lambda is
 /// kept inside [1e-12, 1 - 1e-12] so the log-likelihood stays finite, the variance above
 /// settings.variance_floor, and the gate takes settings.gate_newton_steps Newton steps. Local.
 void contaminated_m_step(model::PromptGate gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,

@@ -16,7 +16,8 @@
 namespace moesim::fit {
 
 /// constant gate: {combined, mixing, prompt_slope, prompt_bias, prompt_variance};
-/// softmax gate: {combined, gate_slope, gate_bias, prompt_slope, prompt_bias, prompt_variance}.
+/// softmax gate: {combined, gate_slope, gate_bias, prompt_slope, prompt_bias, prompt_variance,
+/// gate_bias_exp}, the last |exp(tau^) - exp(tau*)| (the error arXiv 2505.18455 reports).
 std::vector<std::string> contaminated_loss_names(model::PromptGate gate);
 
 /// The losses in the order of contaminated_loss_names(gate): Euclidean norms for slopes,

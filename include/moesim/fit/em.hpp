@@ -54,6 +54,13 @@ struct EmSettings {
     double variance_floor = 1e-8; ///< lower bound on fitted variances
     GateOptimizer gate_optimizer = GateOptimizer::newton; ///< softmax gate only
     std::int64_t gate_lbfgs_iterations = 20;              ///< L-BFGS steps of the gate per M-step
+    /// phi of the experts' means phi(a'x + b) (rates.expert_mean). Linear: the closed-form
+    /// weighted least squares; otherwise fit/expert_mean_step's Levenberg-Marquardt steps.
+    model::ExpertFunction expert_mean;
+    /// Levenberg-Marquardt steps per expert per M-step for a nonlinear mean (or no bias).
+    std::int64_t expert_mean_steps = 5;
+    /// false: every expert bias b stays at its init (the truth's, for near_truth inits).
+    bool fit_expert_bias = true;
 };
 
 /// Where an init's randomness comes from: Philox (seed, "rates.init") with counter (job id,
@@ -96,8 +103,10 @@ GateObjective gate_objective(const model::Gate& gate, const Eigen::MatrixXd& x,
                              bool with_hessian = true);
 
 /// E-step: responsibilities (n x k, rows sum to 1) and the log-likelihood. Local.
+/// `mean` is phi of the experts' means (EmSettings::expert_mean).
 double e_step(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
-              const model::MoeParams& params, Eigen::MatrixXd& resp);
+              const model::MoeParams& params, Eigen::MatrixXd& resp,
+              const model::ExpertFunction& mean = {});
 
 /// M-step from responsibilities (the E-step's at `params`): experts and variances in closed
 /// form, then the gate: the softmax gate by `settings.gate_newton_steps` Newton steps with

@@ -36,6 +36,8 @@ struct LeastSquaresSettings {
     /// identity for |theta| << B); without it over-specified fits drift into steep-gate "tail
     /// patches" that fit noise far from the truth. 0 means unbounded.
     double parameter_bound = 0.0;
+    /// The regression's gate (the sigmoid papers' model, or softmax_regression).
+    model::RegressionGate gate = model::RegressionGate::sigmoid;
 };
 
 /// Where an init comes from: the truth, and Philox (seed, "rates.sigmoid.init") with counter
@@ -58,7 +60,8 @@ struct LeastSquaresResult {
 
 /// The near-truth init of restart `restart` for k fitted experts: fitted expert j starts at
 /// true atom j mod k*; an atom split over m fitted experts gives each the gate bias
-/// logit(sigma(beta0*)/m), so their gate values at beta1 = 0 add up to the true one; then
+/// logit(sigma(beta0*)/m), so their gate values at beta1 = 0 add up to the true one (softmax
+/// gate: beta0* - log m, so their softmax weights add up to the true one); then
 /// every packed value gets N(0, sd^2) noise, sd = init_noise * n^-init_noise_exponent.
 /// A pure function of its arguments. Throws InternalError without a truth or if k < 1.
 model::SigmoidMoeParams near_truth_init(Eigen::Index k, Eigen::Index n,

@@ -6,6 +6,7 @@
 // Users: fit/em, fit/voronoi_loss, the rates experiment.
 
 #include "moesim/core/philox.hpp"
+#include "moesim/model/expert_function.hpp"
 #include "moesim/model/gate.hpp"
 #include "moesim/model/moe_params.hpp"
 
@@ -19,13 +20,14 @@
 
 namespace moesim::model {
 
-/// Per-sample log N(y | a_i'x + b_i, nu_i): an n x k matrix. Local.
+/// Per-sample log N(y | phi(a_i'x + b_i), nu_i): an n x k matrix, phi = `mean` (rates.expert_mean;
+/// the identity by default, computed exactly as before phi existed). Local.
 Eigen::MatrixXd expert_log_densities(const MoeParams& params, const Eigen::MatrixXd& x,
-                                     const Eigen::VectorXd& y);
+                                     const Eigen::VectorXd& y, const ExpertFunction& mean = {});
 
 /// log p(y_n | x_n) for each sample, by a log-sum-exp over experts. Local.
 Eigen::VectorXd log_density(const Gate& gate, const MoeParams& params, const Eigen::MatrixXd& x,
-                            const Eigen::VectorXd& y);
+                            const Eigen::VectorXd& y, const ExpertFunction& mean = {});
 
 /// One sample set: inputs (n x d) and responses (n).
 struct Sample {
@@ -44,10 +46,11 @@ constexpr std::uint32_t input_draws(Eigen::Index d) noexcept {
 }
 
 /// Draws n samples of the MoE: x = x_scale * z with z ~ N(0, I_d), expert i ~ G(x), y ~
-/// N(a_i'x + b_i, nu_i). Philox stream (seed, "rates.data") with counter (sample id, job id,
+/// N(phi(a_i'x + b_i), nu_i). Philox stream (seed, "rates.data") with counter (sample id, job id,
 /// draw): a pure function of (seed, job_id, n), and the first m samples of a job do not
 /// depend on n. Local.
 Sample sample_moe(const Gate& gate, const MoeParams& params, std::uint64_t seed,
-                  std::uint32_t job_id, Eigen::Index n, double x_scale = 1.0);
+                  std::uint32_t job_id, Eigen::Index n, double x_scale = 1.0,
+                  const ExpertFunction& mean = {});
 
 } // namespace moesim::model

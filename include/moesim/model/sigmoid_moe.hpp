@@ -12,6 +12,7 @@
 // layout of the least-squares fit (fit/least_squares). Users: fit/least_squares,
 // fit/sigmoid_voronoi_loss, the rates experiment.
 
+#include "moesim/model/expert_function.hpp"
 #include "moesim/model/gaussian_moe.hpp"
 
 #include <Eigen/Core>
@@ -23,28 +24,12 @@
 
 namespace moesim::model {
 
-/// The expert nonlinearity phi in h(x, (a, b)) = phi(a'x + b).
-enum class ExpertKind { linear, relu, gelu, polynomial };
-
-/// "linear", "relu", "gelu", "polynomial".
-std::vector<std::string> expert_kind_names();
-/// Throws InternalError for names not in expert_kind_names() (configs validate first).
-ExpertKind parse_expert_kind(std::string_view name);
-
-/// phi and its derivative. The paper's theory: ReLU and GELU experts are strongly
-/// identifiable (fast rates); linear and polynomial experts interact with the gate through a
-/// PDE (slow rates). Note: for an atom with a constant gate (beta1 = 0) any positively
-/// homogeneous phi (linear, ReLU, z^p) obeys d f/d beta0 = (1 - s)(a d f/da + b d f/db) / p
-/// (p = 1 but for polynomials), so ReLU experts are slow there too (measured in
-/// jobs/configs/rates-sigmoid-linear.toml).
-struct ExpertFunction {
-    ExpertKind kind = ExpertKind::linear;
-    int degree = 2; ///< p of the polynomial expert (a'x + b)^p, at least 1; ignored otherwise
-
-    double value(double z) const noexcept;
-    /// phi'(z); ReLU: 1 for z > 0, else 0.
-    double derivative(double z) const noexcept;
-};
+/// The gate of the regression: independent sigmoids sigma(beta1_i'x + beta0_i) (rates.gate =
+/// "sigmoid"), or softmax_i(beta1'x + beta0) over the experts (rates.gate =
+/// "softmax_regression", arXiv 2405.13997's comparison), translation invariant like every
+/// softmax gate. Both draw the same inputs and noise from the same Philox stream, so one
+/// truth gives the two gates the same x and the same noise.
+enum class RegressionGate { sigmoid, softmax };
 
 /// Parameters of a k-expert sigmoid MoE on inputs in R^d: row i of each block is expert i.
 struct SigmoidMoeParams {
@@ -71,19 +56,24 @@ struct SigmoidMoeParams {
 /// f(x_m) for each row of x (n x d). Computed sample by sample with scalar loops, so a row's
 /// value never depends on n or on which rows are computed with it. Local.
 Eigen::VectorXd sigmoid_moe_mean(const ExpertFunction& expert, const SigmoidMoeParams& params,
-                                 const Eigen::MatrixXd& x);
+                                 const Eigen::MatrixXd& x,
+                                 RegressionGate gate = RegressionGate::sigmoid);
 
 /// d f(x_m) / d packed parameters: an n x k(2d + 2) matrix, analytic (sample by sample as
 /// above). With s = sigma(g), g = beta0 + beta1'x, u = b + a'x: df/dbeta0 = s(1-s) phi(u),
-/// df/dbeta1 = s(1-s) phi(u) x, df/db = s phi'(u), df/da = s phi'(u) x. Local.
+/// df/dbeta1 = s(1-s) phi(u) x, df/db = s phi'(u), df/da = s phi'(u) x. Softmax gate with
+/// pi = softmax(g): df/dbeta0_i = pi_i (phi(u_i) - f), df/dbeta1_i = the same times x, df/db_i
+/// = pi_i phi'(u_i), df/da_i = the same times x. Local.
 Eigen::MatrixXd sigmoid_moe_jacobian(const ExpertFunction& expert, const SigmoidMoeParams& params,
-                                     const Eigen::MatrixXd& x);
+                                     const Eigen::MatrixXd& x,
+                                     RegressionGate gate = RegressionGate::sigmoid);
 
 /// Draws n samples: x = x_scale * z, z ~ N(0, I_d), y = f(x) + sqrt(noise_variance) * e.
 /// Philox stream (seed, "rates.sigmoid.data"), counter (sample id, job id, draw): a pure
 /// function of (seed, job_id, n), and the first m samples do not depend on n. Local.
 Sample sample_sigmoid_moe(const ExpertFunction& expert, const SigmoidMoeParams& params,
                           double noise_variance, std::uint64_t seed, std::uint32_t job_id,
-                          Eigen::Index n, double x_scale = 1.0);
+                          Eigen::Index n, double x_scale = 1.0,
+                          RegressionGate gate = RegressionGate::sigmoid);
 
 } // namespace moesim::model
