@@ -15,6 +15,7 @@ std::unique_ptr<Experiment> make_mfld();
 std::unique_ptr<Experiment> make_sgd();
 std::unique_ptr<Experiment> make_rates();
 std::unique_ptr<Experiment> make_misspec();
+std::unique_ptr<Experiment> make_routing();
 
 namespace {
 using Factory = std::unique_ptr<Experiment> (*)();
@@ -24,6 +25,7 @@ const std::pair<const char*, Factory> registry[] = {
     {"sgd", &make_sgd},
     {"rates", &make_rates},
     {"misspec", &make_misspec},
+    {"routing", &make_routing},
 };
 } // namespace
 
