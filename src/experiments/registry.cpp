@@ -16,6 +16,7 @@ std::unique_ptr<Experiment> make_sgd();
 std::unique_ptr<Experiment> make_rates();
 std::unique_ptr<Experiment> make_misspec();
 std::unique_ptr<Experiment> make_poc();
+std::unique_ptr<Experiment> make_routing();
 
 namespace {
 using Factory = std::unique_ptr<Experiment> (*)();
@@ -26,6 +27,7 @@ const std::pair<const char*, Factory> registry[] = {
     {"rates", &make_rates},
     {"misspec", &make_misspec},
     {"poc", &make_poc},
+    {"routing", &make_routing},
 };
 } // namespace
 

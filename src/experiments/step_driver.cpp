@@ -58,6 +58,13 @@ void Frame::observable(const std::string& name, std::span<const double> values,
     series("/observables/" + name, false, 0, std::move(shape)).append(step_, time_, values);
 }
 
+void Frame::observable_in(const std::string& group, const std::string& name,
+                          std::span<const double> values, std::vector<std::uint64_t> shape) {
+    // Not flushed: the driver's timing series, appended after every frame, flush the file.
+    series(group + "/observables/" + name, false, 0, std::move(shape))
+        .append(step_, time_, values, false);
+}
+
 void Frame::particles(const std::string& name, std::uint64_t n_global,
                       std::vector<std::uint64_t> row_shape, std::span<const double> local_rows) {
     series("/particles/" + name, true, n_global, std::move(row_shape))

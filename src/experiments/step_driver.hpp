@@ -88,6 +88,14 @@ public:
     void observable(const std::string& name, std::span<const double> values,
                     std::vector<std::uint64_t> shape);
     void observable(const std::string& name, double value) { observable(name, {&value, 1}, {}); }
+    /// <group>/observables/<name> (group e.g. "/routers/aux_loss"), as observable(): for
+    /// experiments that run several models side by side. Not flushed by itself: the driver's
+    /// timing series, appended after every frame, flush the file. Collective.
+    void observable_in(const std::string& group, const std::string& name,
+                       std::span<const double> values, std::vector<std::uint64_t> shape);
+    void observable_in(const std::string& group, const std::string& name, double value) {
+        observable_in(group, name, {&value, 1}, {});
+    }
     /// /particles/<name>: rows by global id; this rank passes its own contiguous rows, ranks'
     /// ranges in rank order. Collective.
     void particles(const std::string& name, std::uint64_t n_global,

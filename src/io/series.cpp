@@ -167,7 +167,8 @@ void Series::reopen(std::uint64_t resume_step) {
     frames_ = keep;
 }
 
-void Series::append(std::int64_t step, double time, std::span<const double> values) {
+void Series::append(std::int64_t step, double time, std::span<const double> values,
+                    bool flush) {
     core::require(file_ != nullptr && file_->is_open(), "Series::append on a closed file");
     const auto& comm = file_->comm();
     const std::string& file_name = file_->path();
@@ -259,7 +260,8 @@ void Series::append(std::int64_t step, double time, std::span<const double> valu
 
     write_scalar(step_, H5T_NATIVE_INT64, &step, "step");
     write_scalar(time_, H5T_NATIVE_DOUBLE, &time, "time");
-    file_->flush();
+    if (flush)
+        file_->flush();
     ++frames_;
 }
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <numeric>
 
@@ -63,6 +64,22 @@ void write_table(OutputFile& file, const std::string& path, const std::vector<st
 }
 
 } // namespace
+
+void write_replicated_strings(OutputFile& file, const std::string& path,
+                              std::span<const std::string> values) {
+    // The width is the longest string plus its NUL; every rank passes the same strings.
+    std::size_t width = 1;
+    for (const auto& v : values)
+        width = std::max(width, v.size() + 1);
+    std::vector<char> buffer(values.size() * width, '\0');
+    for (std::size_t i = 0; i < values.size(); ++i)
+        values[i].copy(buffer.data() + i * width, values[i].size());
+    const impl::Where where{file.path(), path};
+    Handle type = impl::tcopy(H5T_C_S1, where);
+    impl::tset_size(type.id(), width, where);
+    impl::tset_strpad(type.id(), H5T_STR_NULLPAD, where);
+    write_table(file, path, {values.size()}, buffer.data(), values.size(), type.id(), type.id());
+}
 
 void write_replicated(OutputFile& file, const std::string& path, std::vector<std::uint64_t> shape,
                       std::span<const double> values) {

@@ -2,6 +2,7 @@
 
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/par/all_gather_rows.hpp"
 #include "moesim/par/deterministic_sum.hpp"
 #include "moesim/par/exchange.hpp"
 
@@ -46,6 +47,7 @@ MoeLayer::MoeLayer(boost::mpi::communicator comm, par::BlockPartition experts, E
     output_weight_gradient_ = Eigen::VectorXd::Zero(rows);
     router_gradient_.assign(router_->parameters().size(), 0.0);
     load_.assign(experts_.n_items(), 0.0);
+    processed_.assign(experts_.n_items(), 0.0);
 }
 
 void MoeLayer::initialize(std::uint64_t seed, double weight_sd, double output_sd,
@@ -122,9 +124,14 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
 
     // Dispatch: one record per slot, header then input row, to the slot's expert owner, by
     // destination rank, within a rank in (sample, slot) order. One exchange (counts, then
-    // records) instead of one for headers and one for rows.
+    // records) instead of one for headers and one for rows. With a capacity the gate travels
+    // too (after the header), for the owner's drop decision.
     start = Clock::now();
-    const std::size_t width = 2 + d; // doubles per record
+    const bool capped = capacity_.factor.has_value();
+    const std::size_t header_width = capped ? 3 : 2;
+    const std::size_t width = header_width + d; // doubles per record
+    last_capacity_ = capacity_.slots(samples.n_items(), static_cast<std::uint64_t>(k),
+                                     static_cast<std::uint64_t>(n_experts));
     dispatch_counts_.assign(static_cast<std::size_t>(nranks), 0);
     for (const std::int32_t e : slot_expert_)
         ++dispatch_counts_[static_cast<std::size_t>(
@@ -145,7 +152,9 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
                                         static_cast<std::int32_t>(s)};
             double* record = send_dispatch_.data() + pos * width;
             std::memcpy(record, &header, sizeof header);
-            std::copy_n(local_inputs.row(i).data(), dim_, record + 2);
+            if (capped)
+                record[2] = slot_gate_(i, s);
+            std::copy_n(local_inputs.row(i).data(), dim_, record + header_width);
         }
     counts_scaled_ = times(dispatch_counts_, width);
     par::exchange_into(comm_, std::span<const double>(send_dispatch_), counts_scaled_,
@@ -196,14 +205,32 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
         if (!std::is_sorted(order_begin, order_end, by_sample))
             std::sort(order_begin, order_end, by_sample);
         ExpertBatch& batch = batches_[le];
-        const auto n_e = static_cast<Eigen::Index>(order_end - order_begin);
+        const auto n_arrived = static_cast<std::size_t>(order_end - order_begin);
+        // At capacity, the owner sees all of the expert's slots, in sample order: the kept
+        // ones depend on the batch only.
+        std::vector<bool> kept;
+        if (capped) {
+            std::vector<double> gates(n_arrived);
+            for (std::size_t i = 0; i < n_arrived; ++i)
+                gates[i] = received[order_begin[static_cast<std::ptrdiff_t>(i)] * width + 2];
+            kept = kept_within_capacity(gates, last_capacity_, capacity_.policy);
+        }
+        const auto n_e = static_cast<Eigen::Index>(
+            capped ? static_cast<std::size_t>(std::count(kept.begin(), kept.end(), true))
+                   : n_arrived);
         batch.sample.resize(static_cast<std::size_t>(n_e));
         batch.inputs.resize(n_e, dim_);
-        for (Eigen::Index row = 0; row < n_e; ++row) {
-            const std::size_t r = order_begin[row];
+        Eigen::Index row = 0;
+        for (std::size_t i = 0; i < n_arrived; ++i) {
+            const std::size_t r = order_begin[static_cast<std::ptrdiff_t>(i)];
+            if (capped && !kept[i]) {
+                placements_[r].row = -1;
+                continue;
+            }
             batch.sample[static_cast<std::size_t>(row)] = placements_[r].sample;
-            std::copy_n(received.data() + r * width + 2, dim_, batch.inputs.row(row).data());
-            placements_[r].row = row;
+            std::copy_n(received.data() + r * width + header_width, dim_,
+                        batch.inputs.row(row).data());
+            placements_[r].row = row++;
         }
         const auto first = static_cast<Eigen::Index>(le) * hidden_;
         batch.pre.noalias() = batch.inputs * weights_.middleRows(first, hidden_).transpose();
@@ -224,7 +251,7 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
         const Placement& p = placements_[r];
         const auto le =
             static_cast<std::size_t>(static_cast<std::uint64_t>(p.expert) - local_.begin);
-        replies[r] = {p.sample, p.expert, p.slot, batches_[le].output(p.row)};
+        replies[r] = {p.sample, p.expert, p.slot, p.row < 0 ? 0.0 : batches_[le].output(p.row)};
     }
     par::exchange_into(comm_, std::span<const SlotValue>(replies), received_counts_,
                        dispatch_counts_, received_values_);
@@ -242,6 +269,17 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
         output(i) = sum;
     }
     seconds_.combine += seconds_since(start);
+
+    start = Clock::now();
+    if (capped) {
+        std::vector<double> local_processed(local_.size());
+        for (std::size_t le = 0; le < local_.size(); ++le)
+            local_processed[le] = static_cast<double>(batches_[le].sample.size());
+        processed_ = par::all_gather_rows(comm_, experts_, local_processed, 1);
+    } else {
+        processed_ = load_;
+    }
+    seconds_.reduce += seconds_since(start);
     return output;
 }
 
@@ -297,6 +335,8 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
         const Placement& p = placements_[r];
         core::require(v.sample == p.sample && v.expert == p.expert,
                       "MoeLayer::backward: a gradient arrived for another slot");
+        if (p.row < 0)
+            continue; // dropped at capacity
         batches_[static_cast<std::uint64_t>(v.expert) - local_.begin].output_gradient(p.row) =
             v.value;
     }
@@ -327,7 +367,10 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
     for (std::size_t r = 0; r < placements_.size(); ++r) {
         const Placement& p = placements_[r];
         const auto& batch = batches_[static_cast<std::uint64_t>(p.expert) - local_.begin];
-        std::copy_n(batch.input_gradient.row(p.row).data(), dim_, rows.data() + r * d);
+        if (p.row < 0)
+            std::fill_n(rows.data() + r * d, dim_, 0.0);
+        else
+            std::copy_n(batch.input_gradient.row(p.row).data(), dim_, rows.data() + r * d);
     }
     counts_scaled_ = times(received_counts_, d);
     counts_scaled_back_ = times(dispatch_counts_, d);

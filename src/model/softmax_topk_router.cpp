@@ -9,9 +9,15 @@
 namespace moesim::model {
 
 SoftmaxTopKRouter::SoftmaxTopKRouter(Eigen::Index dim, std::int64_t n_experts, Eigen::Index k)
-    : weights_(RowMatrix::Zero(n_experts, dim)), k_(k) {
+    : SoftmaxTopKRouter(dim, n_experts, k, {}) {}
+
+SoftmaxTopKRouter::SoftmaxTopKRouter(Eigen::Index dim, std::int64_t n_experts, Eigen::Index k,
+                                     SoftmaxTopKOptions options)
+    : weights_(RowMatrix::Zero(n_experts, dim)), k_(k), options_(options) {
     core::require(n_experts >= 1 && k >= 1 && k <= n_experts,
                   "SoftmaxTopKRouter: need 1 <= k <= n_experts");
+    if (options_.expert_bias)
+        bias_.assign(static_cast<std::size_t>(n_experts), 0.0);
 }
 
 std::span<double> SoftmaxTopKRouter::parameters() noexcept {
@@ -49,16 +55,39 @@ void SoftmaxTopKRouter::route_into(const RowMatrix& inputs, Routing& routing) co
         // Top k by k passes of a strict max (the first maximum wins, so ties go to the lower
         // expert id): k is small, and no order vector or sort is needed.
         std::int32_t* chosen = routing.expert.data() + b * k_;
-        for (Eigen::Index s = 0; s < k_; ++s) {
-            std::int32_t best = -1;
-            for (Eigen::Index e = 0; e < n_exp; ++e) {
-                if (std::find(chosen, chosen + s, static_cast<std::int32_t>(e)) != chosen + s)
-                    continue;
-                if (best < 0 || p[e] > p[best])
-                    best = static_cast<std::int32_t>(e);
+        if (bias_.empty()) {
+            for (Eigen::Index s = 0; s < k_; ++s) {
+                std::int32_t best = -1;
+                for (Eigen::Index e = 0; e < n_exp; ++e) {
+                    if (std::find(chosen, chosen + s, static_cast<std::int32_t>(e)) != chosen + s)
+                        continue;
+                    if (best < 0 || p[e] > p[best])
+                        best = static_cast<std::int32_t>(e);
+                }
+                chosen[s] = best;
+                routing.gate(b, s) = p[best];
             }
-            chosen[s] = best;
-            routing.gate(b, s) = p[best];
+        } else {
+            // Selection by p + b, gates from p: the bias steers the load, never the outputs.
+            for (Eigen::Index s = 0; s < k_; ++s) {
+                std::int32_t best = -1;
+                for (Eigen::Index e = 0; e < n_exp; ++e) {
+                    if (std::find(chosen, chosen + s, static_cast<std::int32_t>(e)) != chosen + s)
+                        continue;
+                    if (best < 0 || p[e] + bias_[static_cast<std::size_t>(e)] >
+                                        p[best] + bias_[static_cast<std::size_t>(best)])
+                        best = static_cast<std::int32_t>(e);
+                }
+                chosen[s] = best;
+                routing.gate(b, s) = p[best];
+            }
+        }
+        if (options_.renormalize) {
+            double kept = 0.0;
+            for (Eigen::Index s = 0; s < k_; ++s)
+                kept += routing.gate(b, s);
+            for (Eigen::Index s = 0; s < k_; ++s)
+                routing.gate(b, s) /= kept;
         }
     }
 }
@@ -69,6 +98,20 @@ RowMatrix SoftmaxTopKRouter::logit_gradient(const Routing& routing, const RowMat
     // gate_s = p_{e_s}: dL/dlogit_j = sum_s dgate_s p_{e_s} (delta_{j e_s} - p_j).
     const Eigen::Index n = routing.samples(), n_exp = weights_.rows();
     RowMatrix dlogits(n, n_exp);
+    if (options_.renormalize) {
+        // gate_s = softmax over the kept logits: dL/dlogit_{e_s} = g_s (dgate_s - sum_t
+        // dgate_t g_t), zero for the experts not kept.
+        dlogits.setZero();
+        for (Eigen::Index b = 0; b < n; ++b) {
+            double weighted = 0.0;
+            for (Eigen::Index s = 0; s < k_; ++s)
+                weighted += dgate(b, s) * routing.gate(b, s);
+            for (Eigen::Index s = 0; s < k_; ++s)
+                dlogits(b, routing.expert[static_cast<std::size_t>(b * k_ + s)]) =
+                    routing.gate(b, s) * (dgate(b, s) - weighted);
+        }
+        return dlogits;
+    }
     for (Eigen::Index b = 0; b < n; ++b) {
         const auto p = routing.cache.row(b);
         double weighted = 0.0;

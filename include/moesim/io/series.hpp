@@ -38,7 +38,10 @@ public:
     /// (n_local x prod(row_shape), row-major; n_local may be 0); the rows of all ranks must
     /// add up to n_global. Replicated: `values` has prod(shape) entries on every rank.
     /// Collective; throws IoError on HDF5 failure, InternalError on size mismatch.
-    void append(std::int64_t step, double time, std::span<const double> values);
+    /// flush = false leaves the flush to a later append (a frame of many series flushes once:
+    /// each flush is a file sync).
+    void append(std::int64_t step, double time, std::span<const double> values,
+                bool flush = true);
 
     /// Frames written so far.
     std::uint64_t frames() const noexcept { return frames_; }

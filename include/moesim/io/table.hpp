@@ -28,4 +28,9 @@ void write_replicated(OutputFile& file, const std::string& path, std::vector<std
 void write_replicated(OutputFile& file, const std::string& path, std::vector<std::uint64_t> shape,
                       std::span<const std::int64_t> values);
 
+/// A one-dimensional table of fixed-length NUL-padded ASCII strings (names of the rows of
+/// other tables, e.g. /estimates/routers/name), as write_replicated. Collective.
+void write_replicated_strings(OutputFile& file, const std::string& path,
+                              std::span<const std::string> values);
+
 } // namespace moesim::io

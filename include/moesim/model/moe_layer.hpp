@@ -12,6 +12,7 @@
 // tests.
 
 #include "moesim/model/activation.hpp"
+#include "moesim/model/expert_capacity.hpp"
 #include "moesim/model/router.hpp"
 #include "moesim/model/row_matrix.hpp"
 #include "moesim/par/block_partition.hpp"
@@ -88,8 +89,21 @@ public:
     /// router and the experts.
     const RowMatrix& input_gradient() const noexcept { return input_gradient_; }
 
-    /// Slots routed to each expert in the last forward(), all experts, same on every rank.
+    /// Slots routed to each expert in the last forward(), all experts, same on every rank
+    /// (before any capacity dropping).
     const std::vector<double>& expert_load() const noexcept { return load_; }
+
+    /// Caps each expert's slots per forward() at capacity.slots(batch, k, E) (dropless by
+    /// default). A dropped slot's expert output is zero, so it adds nothing to the layer
+    /// output and gets no gradient. Which slots drop depends on the whole batch only (each
+    /// expert's owner sees all of its slots), so results stay independent of the rank count.
+    void set_capacity(ExpertCapacity capacity) { capacity_ = capacity; }
+    const ExpertCapacity& capacity() const noexcept { return capacity_; }
+    /// Slots each expert processed in the last forward(), after dropping; all experts, same
+    /// on every rank (equal to expert_load() when dropless).
+    const std::vector<double>& expert_processed() const noexcept { return processed_; }
+    /// The per-expert capacity C of the last forward().
+    std::uint64_t last_capacity() const noexcept { return last_capacity_; }
     /// The top-gate expert of each local sample in the last forward().
     std::vector<std::int32_t> top_expert() const;
 
@@ -122,7 +136,8 @@ private:
         Eigen::VectorXd output_gradient;   // n_e (backward)
         RowMatrix input_gradient;          // n_e x dim (backward)
     };
-    // Where a dispatched slot went: its header as received, its expert batch and row.
+    // Where a dispatched slot went: its header as received, its expert batch and row (-1 if
+    // dropped at capacity).
     struct Placement {
         std::uint64_t sample;
         std::int32_t expert;
@@ -140,7 +155,9 @@ private:
     Eigen::VectorXd output_weights_;
     RowMatrix weight_gradient_;
     Eigen::VectorXd output_weight_gradient_;
-    std::vector<double> router_gradient_, load_;
+    std::vector<double> router_gradient_, load_, processed_;
+    ExpertCapacity capacity_;
+    std::uint64_t last_capacity_ = 0;
     RowMatrix input_gradient_;
 
     // Cache of the last forward() on the sample side.

@@ -47,6 +47,11 @@ public:
         routing = route(inputs);
     }
 
+    /// Per-expert biases added to the selection scores only (loss-free balancing), never to
+    /// the gates; updated outside the router and replicated. Empty for routers without one.
+    virtual std::span<double> selection_bias() noexcept { return {}; }
+    virtual std::span<const double> selection_bias() const noexcept { return {}; }
+
     /// d/d(parameters) of sum_{b,s} dgate(b, s) * gate(b, s), for the rows of `inputs` and
     /// `routing` returned by route() on them. Local; same shape rule as route().
     virtual std::vector<double> gradient(const RowMatrix& inputs, const Routing& routing,
