@@ -83,9 +83,12 @@ def main():
 
     ax = axes[1, 1]
     reference = np.flatnonzero(kind == 1)[0]
-    ax.plot(free_time, free[:, reference], "k-", lw=2, label=f"reference (N = {sys_n[reference]:g})")
+    # Frames without the entropy (poc.entropy_every > 1) hold NaN: draw the others only.
+    has = np.isfinite(free[:, reference])
+    ax.plot(free_time[has], free[has, reference], "k.-", lw=2,
+            label=f"reference (N = {sys_n[reference]:g})")
     for s in np.flatnonzero((kind == 0) & (sys_index == 0)):
-        ax.plot(free_time, free[:, s], "-", lw=1, label=f"N = {sys_n[s]:g}, system 0")
+        ax.plot(free_time[has], free[has, s], ".-", lw=1, label=f"N = {sys_n[s]:g}, system 0")
     ax.set_xlabel("time (η · epochs)")
     ax.set_ylabel("free energy loss + λ'E‖θ‖² + λ Ent (k-NN)")
     ax.set_title("(d) free energy")

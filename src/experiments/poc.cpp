@@ -148,6 +148,9 @@ public:
             .real("poc.init_sd", 1.0, 0.0, 1e6, "initial particles ~ N(0, init_sd^2 I)")
             .integer("poc.knn_k", 1, 1, 1 << 10,
                      "neighbour order k of the Kozachenko-Leonenko entropy estimate")
+            .integer("poc.entropy_every", 1, 1, 1 << 20,
+                     "the k-NN entropy (and so the free energy) every this many frames and at "
+                     "the last; NaN in the frames between (it costs ~N^2 d per system)")
             .integer("poc.frame_systems", 1, 0, 1 << 16,
                      "particle frames are written for systems 0 .. this-1 of each N (and the "
                      "reference)")
@@ -214,6 +217,7 @@ public:
                                                     .scale = cfg.real("poc.scale"),
                                                     .loss = loss_of(cfg)};
         const model::KnnEntropyOptions knn{.k = static_cast<int>(cfg.integer("poc.knn_k"))};
+        const auto entropy_every = static_cast<std::uint64_t>(cfg.integer("poc.entropy_every"));
 
         // The systems (see the file comment for the order).
         std::vector<par::SystemSpec> specs;
@@ -298,9 +302,17 @@ public:
         };
         steps.frame = [&](std::uint64_t step, Frame& frame) {
             std::vector<double> led;
+            const bool with_entropy = step >= n_steps || (step / frame_every) % entropy_every == 0;
             for (std::size_t s : layout.local_systems()) {
                 const Eigen::VectorXd f = systems[s]->predict(data.test);
-                const model::ObjectiveTerms terms = systems[s]->objective_terms(data.train, knn);
+                model::ObjectiveTerms terms;
+                if (with_entropy) {
+                    terms = systems[s]->objective_terms(data.train, knn);
+                } else {
+                    terms.loss = systems[s]->loss(data.train);
+                    terms.second_moment = systems[s]->second_moment();
+                    terms.entropy = std::numeric_limits<double>::quiet_NaN();
+                }
                 if (!layout.leads(s))
                     continue;
                 led.insert(led.end(), f.data(), f.data() + f.size());
@@ -336,7 +348,8 @@ public:
                     gap_history[at] = objective(s) - objective(reference);
                 }
             for (std::size_t s = 0; s < n_systems; ++s)
-                frame.require_finite("free_energy", term(s, free_energy));
+                frame.require_finite(with_entropy ? "free_energy" : "loss + l2 second_moment",
+                                     with_entropy ? term(s, free_energy) : objective(s));
             for (std::size_t t = 0; t < n_terms; ++t) {
                 std::vector<double> column(n_systems);
                 for (std::size_t s = 0; s < n_systems; ++s)

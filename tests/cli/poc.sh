@@ -114,3 +114,29 @@ print("poc: distances, gaps, merge, free energy and slopes match numpy;",
 PY
 expect_exit 0 plot.log py "$MOESIM_SOURCE_DIR/python/plot_poc.py" poc.h5 -o poc.png
 [ -s poc.png ] || fail "plot_poc.py wrote no poc.png"
+
+# poc.entropy_every = 2: the k-NN entropy (and so the free energy) only every other frame and
+# at the last, NaN between; nothing else changes (the dynamics never use the estimate).
+expect_exit 0 sparse.log mpirun_moesim 2 run --quiet "$MOESIM_SOURCE_DIR/tests/cli/experiments/poc.toml" \
+    --out every1.h5
+expect_exit 0 sparse.log mpirun_moesim 2 run --quiet "$MOESIM_SOURCE_DIR/tests/cli/experiments/poc.toml" \
+    --set poc.entropy_every=2 --out every2.h5
+py - every1.h5 every2.h5 <<'PY'
+import sys
+
+import h5py
+import numpy as np
+
+full, sparse = (h5py.File(p, "r") for p in sys.argv[1:])
+T = full["observables/entropy/value"].shape[0]
+has = np.array([t % 2 == 0 or t == T - 1 for t in range(T)])
+for term in ("entropy", "free_energy"):
+    a, b = full[f"observables/{term}/value"][()], sparse[f"observables/{term}/value"][()]
+    assert np.isfinite(a).all() and np.isnan(b[~has]).all(), term
+    assert np.array_equal(a[has], b[has]), term
+for term in ("loss", "second_moment", "test_loss"):
+    assert np.array_equal(full[f"observables/{term}/value"][()], sparse[f"observables/{term}/value"][()])
+for name in ("distance", "gap", "slope"):
+    assert np.array_equal(full[f"estimates/poc/{name}"][()], sparse[f"estimates/poc/{name}"][()])
+print(f"poc.entropy_every = 2: entropy in {has.sum()} of {T} frames, everything else identical")
+PY
