@@ -368,10 +368,12 @@ public:
                     frame.particles(fmt::format("N{}_system{}", n_grid[i], m), specs[s].particles,
                                     row, rows_of(s));
                 }
-            frame.headline("reference free energy", term(reference, free_energy));
-            if (std::isnan(first_free_energy))
-                first_free_energy = term(reference, free_energy);
-            last_free_energy = term(reference, free_energy);
+            if (with_entropy) { // frames without the entropy show the last value
+                if (std::isnan(first_free_energy))
+                    first_free_energy = term(reference, free_energy);
+                last_free_energy = term(reference, free_energy);
+            }
+            frame.headline("reference free energy", last_free_energy);
         };
         steps.finish = [&]() -> std::vector<KeyFigure> {
             std::vector<double> n_values(n_grid.begin(), n_grid.end()), times(n_frames);
