@@ -11,6 +11,7 @@
 // end the summary table /estimates/routers/{name, final_loss, maxvio, cv, drop_rate, coupling,
 // router_similarity}.
 
+#include "experiments/clustered_data_config.hpp"
 #include "experiments/experiment.hpp"
 #include "experiments/step_driver.hpp"
 
@@ -76,15 +77,6 @@ double finite_mean(const std::vector<double>& values) {
             ++n;
         }
     return n > 0 ? sum / n : not_a_number;
-}
-
-model::ClusteredSingleIndexSpec data_spec(const core::Config& cfg) {
-    return {.dim = static_cast<Eigen::Index>(cfg.integer("routing.dim")),
-            .clusters = static_cast<int>(cfg.integer("routing.clusters")),
-            .rho = cfg.real("routing.rho"),
-            .coefficients = cfg.real_array("routing.link_coefficients"),
-            .shared_direction = cfg.boolean("routing.shared_direction"),
-            .label_noise = cfg.real("routing.label_noise")};
 }
 
 void normalize_rows(RowMatrix& weights) {
@@ -153,16 +145,13 @@ public:
     }
 
     void declare(core::Schema& schema) const override {
-        schema.integer("routing.dim", 32, 2, 1 << 20, "input dimension d")
-            .integer("routing.clusters", 4, 1, 1 << 10, "number of latent clusters C")
-            .real("routing.rho", 3.0, 0.0, 1e6, "norm of each cluster mean rho v_c")
-            .real_array("routing.link_coefficients", {0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0},
-                        -1e6, 1e6, 1,
-                        "a_{c,k} for k = 1..K, cluster after cluster (C*K values): f_c = sum_k "
-                        "a_{c,k} He_k/sqrt(k!) (default: He_2 of each cluster's own direction)")
-            .boolean("routing.shared_direction", false,
-                     "one teacher direction for all clusters (else one per cluster)")
-            .real("routing.label_noise", 0.0, 0.0, 1e6, "standard deviation of label noise")
+        declare_clustered_data(
+            schema, "routing",
+            {.dim = 32,
+             .clusters = 4,
+             .link_coefficients = {0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0},
+             .link_note = " (default: He_2 of each cluster's own direction)",
+             .shared_direction = false})
             .integer("routing.batch", 128, 1, 1 << 24, "fresh tokens T per step")
             .integer("routing.test_samples", 2048, 1, 1 << 24, "fixed test set size")
             .string("routing.activation", "he2", model::activation_names(),
@@ -217,18 +206,7 @@ public:
     }
 
     void validate(const core::Config& cfg, const boost::mpi::communicator&) const override {
-        const model::ClusteredSingleIndexSpec spec = data_spec(cfg);
-        if (spec.coefficients.size() % static_cast<std::size_t>(spec.clusters) != 0)
-            throw core::ConfigError(
-                {cfg.origin("routing.link_coefficients")}, "routing.link_coefficients",
-                fmt::format("has {} values, not a multiple of routing.clusters = {}",
-                            spec.coefficients.size(), spec.clusters));
-        if (spec.dim < model::ClusteredSingleIndex::vectors_needed(spec))
-            throw core::ConfigError({cfg.origin("routing.dim")}, "routing.dim",
-                                    fmt::format("is {}, below the {} orthonormal vectors the "
-                                                "clusters and directions need",
-                                                spec.dim,
-                                                model::ClusteredSingleIndex::vectors_needed(spec)));
+        validate_clustered_data(cfg, "routing");
         if (cfg.integer("routing.moe_router_topk") > cfg.integer("routing.num_experts"))
             throw core::ConfigError({cfg.origin("routing.moe_router_topk")},
                                     "routing.moe_router_topk",
@@ -240,7 +218,7 @@ public:
     std::vector<KeyFigure> run(Context& ctx) override {
         const core::Config& cfg = ctx.config;
         const auto& comm = ctx.comm;
-        const model::ClusteredSingleIndexSpec spec = data_spec(cfg);
+        const model::ClusteredSingleIndexSpec spec = clustered_data_spec(cfg, "routing");
         const model::ClusteredSingleIndex data(ctx.seed, spec);
         const auto dim = spec.dim;
         const auto n_experts = cfg.integer("routing.num_experts");

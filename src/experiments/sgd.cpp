@@ -5,6 +5,7 @@
 // expert_load[expert], and /particles/expert_w[expert][hidden][dim]; timers under
 // /timing/<phase>; at the end /estimates/steps_to_recovery.
 
+#include "experiments/clustered_data_config.hpp"
 #include "experiments/experiment.hpp"
 #include "experiments/step_driver.hpp"
 
@@ -65,15 +66,6 @@ double lr_factor(const core::Config& cfg) {
     return 1.0;
 }
 
-model::ClusteredSingleIndexSpec data_spec(const core::Config& cfg) {
-    return {.dim = static_cast<Eigen::Index>(cfg.integer("sgd.dim")),
-            .clusters = static_cast<int>(cfg.integer("sgd.clusters")),
-            .rho = cfg.real("sgd.rho"),
-            .coefficients = cfg.real_array("sgd.link_coefficients"),
-            .shared_direction = cfg.boolean("sgd.shared_direction"),
-            .label_noise = cfg.real("sgd.label_noise")};
-}
-
 class Sgd final : public Experiment {
 public:
     std::string_view name() const override { return "sgd"; }
@@ -86,15 +78,12 @@ public:
     }
 
     void declare(core::Schema& schema) const override {
-        schema.integer("sgd.dim", 64, 2, 1 << 20, "input dimension d")
-            .integer("sgd.clusters", 2, 1, 1 << 10, "number of clusters C")
-            .real("sgd.rho", 3.0, 0.0, 1e6, "norm of each cluster mean rho v_c")
-            .real_array("sgd.link_coefficients", {0.0, 1.0, 0.0, -1.0}, -1e6, 1e6, 1,
-                        "a_{c,k} for k = 1..K, cluster after cluster (C*K values): "
-                        "f_c = sum_k a_{c,k} He_k/sqrt(k!)")
-            .boolean("sgd.shared_direction", true,
-                     "one teacher direction w for all clusters (else one per cluster)")
-            .real("sgd.label_noise", 0.0, 0.0, 1e6, "standard deviation of label noise")
+        declare_clustered_data(schema, "sgd",
+                               {.dim = 64,
+                                .clusters = 2,
+                                .link_coefficients = {0.0, 1.0, 0.0, -1.0},
+                                .link_note = "",
+                                .shared_direction = true})
             .integer("sgd.batch", 64, 1, 1 << 24, "fresh samples per step (both models)")
             .integer("sgd.test_samples", 2048, 1, 1 << 24, "fixed test set size")
             .string("sgd.activation", "he2", model::activation_names(),
@@ -138,23 +127,10 @@ public:
     }
 
     void validate(const core::Config& cfg, const boost::mpi::communicator&) const override {
-        const model::ClusteredSingleIndexSpec spec = data_spec(cfg);
-        const int clusters = spec.clusters;
-        const auto dim = spec.dim;
+        validate_clustered_data(cfg, "sgd");
         const auto n_experts = cfg.integer("sgd.experts");
         const auto top_k = cfg.integer("sgd.top_k");
         const auto steps = static_cast<std::uint64_t>(cfg.integer("run.steps"));
-        if (spec.coefficients.size() % static_cast<std::size_t>(clusters) != 0)
-            throw core::ConfigError(
-                {cfg.origin("sgd.link_coefficients")}, "sgd.link_coefficients",
-                fmt::format("has {} values, not a multiple of sgd.clusters = {}",
-                            spec.coefficients.size(), clusters));
-        if (dim < model::ClusteredSingleIndex::vectors_needed(spec))
-            throw core::ConfigError({cfg.origin("sgd.dim")}, "sgd.dim",
-                                    fmt::format("is {}, below the {} orthonormal vectors the "
-                                                "clusters and directions need",
-                                                dim,
-                                                model::ClusteredSingleIndex::vectors_needed(spec)));
         if (top_k > n_experts)
             throw core::ConfigError(
                 {cfg.origin("sgd.top_k")}, "sgd.top_k",
@@ -175,7 +151,7 @@ public:
         const auto activation = model::parse_activation(cfg.string("sgd.activation"));
         const bool normalize = cfg.boolean("sgd.normalize");
 
-        const model::ClusteredSingleIndexSpec spec = data_spec(cfg);
+        const model::ClusteredSingleIndexSpec spec = clustered_data_spec(cfg, "sgd");
         const model::ClusteredSingleIndex data(ctx.seed, spec);
 
         // Models. Samples of a step are split over ranks by run.block_size for the MoE; the
