@@ -6,6 +6,11 @@ function(moesim_set_warnings target)
     # Eigen 3.4 inlines AVX-512 kernels (a false positive located in the compiler's header,
     # so SYSTEM includes cannot silence it).
     target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+    if(CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+      # Same false positive as the definite '__Y is used uninitialized' (Eigen's AVX-512
+      # plog/pmax on _mm512_undefined_pd's self-initialisation, GCC bug 105593, fixed in 13).
+      target_compile_options(${target} PRIVATE -Wno-uninitialized)
+    endif()
   endif()
   if(MOESIM_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
