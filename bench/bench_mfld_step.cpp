@@ -89,14 +89,6 @@ std::string tanh_json(Eigen::Index elements, Eigen::Index dim, double min_second
         vectorised / normals * 1e9, per_particle / normals * 1e9);
 }
 
-// CPU seconds this thread has run: unlike wall time, not inflated while other users' processes
-// hold the core (this machine is shared).
-double thread_cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
 struct StepTimes {
     std::vector<double> wall, cpu; // per step, the slowest rank's
 };
@@ -108,9 +100,9 @@ StepTimes time_steps(const boost::mpi::communicator& comm, model::MeanFieldLange
     auto one = [&](StepTimes& out) {
         comm.barrier();
         const auto start = Clock::now();
-        const double cpu_start = thread_cpu_seconds();
+        const double cpu_start = bench::thread_cpu_seconds();
         const double loss = dynamics.step(step++);
-        const double local[2] = {bench::seconds_since(start), thread_cpu_seconds() - cpu_start};
+        const double local[2] = {bench::seconds_since(start), bench::thread_cpu_seconds() - cpu_start};
         if (!std::isfinite(loss))
             throw std::runtime_error("non-finite batch loss in benchmark");
         double slowest[2];
