@@ -86,8 +86,15 @@ public:
     /// Replicated, laid out as router().parameters().
     const std::vector<double>& router_gradient() const noexcept { return router_gradient_; }
     /// d/dx of the last backward()'s sum for this rank's samples (n_local x dim), through the
-    /// router and the experts.
+    /// router and the experts; empty (0 x 0) when input gradients are off.
     const RowMatrix& input_gradient() const noexcept { return input_gradient_; }
+
+    /// Whether backward() forms input_gradient() (on by default). A model whose layer sits on
+    /// its data (the sgd experiment, the benchmark) turns it off: the experts' input products
+    /// (a third of their flops), the reverse exchange of B k dim values and their sums are
+    /// skipped. Parameter gradients are unchanged, bit for bit.
+    void set_input_gradient(bool on) noexcept { input_gradient_on_ = on; }
+    bool input_gradient_on() const noexcept { return input_gradient_on_; }
 
     /// Slots routed to each expert in the last forward(), all experts, same on every rank
     /// (before any capacity dropping).
@@ -159,6 +166,8 @@ private:
     ExpertCapacity capacity_;
     std::uint64_t last_capacity_ = 0;
     RowMatrix input_gradient_;
+    bool input_gradient_on_ = true;
+    RowMatrix block_input_gradient_; // the router's, discarded when input gradients are off
 
     // Cache of the last forward() on the sample side.
     std::optional<par::BlockPartition> samples_;
