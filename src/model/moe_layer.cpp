@@ -306,7 +306,7 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
         const auto rows = static_cast<Eigen::Index>(ids.size());
         block_dgate_ = dgate_.middleRows(first, rows);
         if (!input_gradient_on_)
-            block_input_gradient_.resize(rows, dim_);
+            block_input_gradient_.resize(0, dim_); // the router's parameter gradient alone
         router_->backward_into(
             block_inputs_[block - blocks.begin], routings_[block - blocks.begin], block_dgate_,
             std::span<double>(router_partials_).subspan((block - blocks.begin) * n_params, n_params),

@@ -8,7 +8,7 @@
 // there, router gradients are summed over sample blocks with par::sum_block_partials. Every
 // shape depends on the batch and the routing only, so results are bitwise independent of
 // the rank count; the input gradients of the experts come back by the reverse exchange, so
-// the layer can sit inside a deeper model. Users: the sgd experiment, the routing experiment,
+// the layer can sit inside a deeper model (set_input_gradient(false) skips them). Users: the sgd experiment, the routing experiment,
 // tests.
 
 #include "moesim/model/activation.hpp"
@@ -167,7 +167,7 @@ private:
     std::uint64_t last_capacity_ = 0;
     RowMatrix input_gradient_;
     bool input_gradient_on_ = true;
-    RowMatrix block_input_gradient_; // the router's, discarded when input gradients are off
+    RowMatrix block_input_gradient_; // zero rows: the router forms no input gradient
 
     // Cache of the last forward() on the sample side.
     std::optional<par::BlockPartition> samples_;
