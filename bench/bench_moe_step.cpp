@@ -175,10 +175,9 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
             "\"dispatch_combine_share_rank0\": {:.4f}, \"dispatch_combine_share_max\": {:.4f}, "
             "\"dispatch_combine_share_mean\": {:.4f}}}",
             s.dim, s.experts, s.hidden, s.batch, s.k, times.size(), med,
-            *std::min_element(times.begin(), times.end()), bench::median(cpu_times),
-            total / steps, flops / med / 1e9,
-            expert_flops / med / 1e9, fraction, max_load / mean_load, slowest[0], slowest[1],
-            slowest[2], slowest[3], slowest[4], share, share_max, share_mean));
+            *std::min_element(times.begin(), times.end()), bench::median(cpu_times), total / steps,
+            flops / med / 1e9, expert_flops / med / 1e9, fraction, max_load / mean_load, slowest[0],
+            slowest[1], slowest[2], slowest[3], slowest[4], share, share_max, share_mean));
     }
 
     std::string gemm_list;

@@ -309,7 +309,8 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
             block_input_gradient_.resize(0, dim_); // the router's parameter gradient alone
         router_->backward_into(
             block_inputs_[block - blocks.begin], routings_[block - blocks.begin], block_dgate_,
-            std::span<double>(router_partials_).subspan((block - blocks.begin) * n_params, n_params),
+            std::span<double>(router_partials_)
+                .subspan((block - blocks.begin) * n_params, n_params),
             input_gradient_on_ ? Eigen::Ref<RowMatrix>(input_gradient_.middleRows(first, rows))
                                : Eigen::Ref<RowMatrix>(block_input_gradient_));
     }

@@ -16,16 +16,14 @@ Index round_up(Index n) {
     return (n + packet - 1) / packet * packet;
 }
 
-template <int Order>
-using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Order>;
+template <int Order> using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Order>;
 template <int Order>
 using ConstMap = Eigen::Map<const Matrix<Order>, Eigen::Unaligned, Eigen::OuterStride<>>;
 
 } // namespace
 
 template <int AOrder, int BOrder>
-void PackedLhsProduct<AOrder, BOrder>::pack(const double* a, Index lda, Index m, Index k,
-                                            Index n) {
+void PackedLhsProduct<AOrder, BOrder>::pack(const double* a, Index lda, Index m, Index k, Index n) {
     a_ = a;
     lda_ = lda;
     m_ = m;
@@ -33,8 +31,7 @@ void PackedLhsProduct<AOrder, BOrder>::pack(const double* a, Index lda, Index m,
     n_ = n;
     // Eigen's routing (generic_product_impl::evalTo and scaleAndAddTo): coefficient-based
     // product for tiny shapes, matrix-vector for a single row or column, else its GEMM.
-    gemm_ = !(k + m + n < EIGEN_GEMM_TO_COEFFBASED_THRESHOLD && k > 0) && m > 1 && n > 1 &&
-            k > 0;
+    gemm_ = !(k + m + n < EIGEN_GEMM_TO_COEFFBASED_THRESHOLD && k > 0) && m > 1 && n > 1 && k > 0;
     if (!gemm_)
         return;
     // The blocking Eigen's product computes for this shape (gemm_blocking_space with
@@ -106,7 +103,8 @@ void PackedLhsProduct<AOrder, BOrder>::multiply(const double* b, Index ldb, doub
         const Index mc = std::min(i2 + mc_, m_) - i2;
         for (Index kb = 0, k2 = 0; k2 < k_; k2 += kc_, ++kb) {
             const Index kc = std::min(k2 + kc_, k_) - k2;
-            const double* a = packed_a_.data() + a_offset_[std::size_t(row_block * depth_blocks + kb)];
+            const double* a =
+                packed_a_.data() + a_offset_[std::size_t(row_block * depth_blocks + kb)];
             for (Index jb = 0, j2 = 0; j2 < n_; j2 += nc_, ++jb) {
                 const Index nc = std::min(j2 + nc_, n_) - j2;
                 gebp(res.getSubMapper(i2, j2), a,

@@ -8,7 +8,7 @@
 // that shape would have (tests/unit/model_packed_lhs_product.cpp checks it bitwise), only
 // without packing A again. Products too small for Eigen's GEMM path (a vector, or
 // rows + cols + depth < EIGEN_GEMM_TO_COEFFBASED_THRESHOLD) go through Eigen's product
-// unchanged, as Eigen would route them. Users: MeanFieldNetwork.
+// unchanged, as Eigen would route them. Users: MeanFieldNetwork, bench_mfld_step.
 
 #include <Eigen/Core>
 
@@ -19,8 +19,7 @@ namespace moesim::model::impl {
 /// Column-major C (m x n) = A (m x k) * B (k x n), A fixed across calls. A is stored with
 /// storage order `AOrder` and B with `BOrder` (Eigen::ColMajor or Eigen::RowMajor), as
 /// Eigen's general_matrix_matrix_product takes them.
-template <int AOrder, int BOrder>
-class PackedLhsProduct {
+template <int AOrder, int BOrder> class PackedLhsProduct {
 public:
     /// Packs A (m x k, `lda` between consecutive columns if column-major, rows if row-major)
     /// for products with n columns. A must outlive the products only if one falls back to

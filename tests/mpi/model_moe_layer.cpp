@@ -235,8 +235,8 @@ TEST_SUITE("model::MoeLayer") {
         const std::vector<double> dloss_all =
             values(static_cast<std::size_t>(s.n_samples), 0.7, 2.0);
         const auto serial = moe.run(x, s.n_samples, dloss_all);
-        const par::BlockPartition samples(static_cast<std::uint64_t>(s.n_samples),
-                                          s.sample_block, comm.size());
+        const par::BlockPartition samples(static_cast<std::uint64_t>(s.n_samples), s.sample_block,
+                                          comm.size());
         const par::IdRange mine = samples.items_of(comm.rank());
         Eigen::VectorXd dloss(static_cast<Eigen::Index>(mine.size()));
         for (Eigen::Index i = 0; i < dloss.size(); ++i)

@@ -72,8 +72,8 @@ TEST_SUITE("model::impl::PackedLhsProduct") {
                 want.noalias() = derivative.middleCols(first, s.block).transpose() * scaled;
                 RowMatrix got(s.block, s.dim);
                 product.multiply(derivative.data() + first * s.batch, s.batch, got.data(), s.dim);
-                CHECK(std::memcmp(got.data(), want.data(), sizeof(double) * std::size_t(got.size())) ==
-                      0);
+                CHECK(std::memcmp(got.data(), want.data(),
+                                  sizeof(double) * std::size_t(got.size())) == 0);
             }
         }
     }

@@ -8,8 +8,8 @@
 // there, router gradients are summed over sample blocks with par::sum_block_partials. Every
 // shape depends on the batch and the routing only, so results are bitwise independent of
 // the rank count; the input gradients of the experts come back by the reverse exchange, so
-// the layer can sit inside a deeper model (set_input_gradient(false) skips them). Users: the sgd experiment, the routing experiment,
-// tests.
+// the layer can sit inside a deeper model (set_input_gradient(false) skips them). Users: the sgd
+// experiment, the routing experiment, tests.
 
 #include "moesim/model/activation.hpp"
 #include "moesim/model/expert_capacity.hpp"
