@@ -90,10 +90,15 @@ public:
 
     std::vector<std::string> unidentified_losses() const override {
         // A top-1 truth is identified only through its winner at each x: its gate masses and
-        // slopes (and the Voronoi loss holding them) are not.
+        // slopes are not, and the Voronoi losses weigh every atom by its gate mass exp(beta0).
+        // What is identified: the routing (gate_routing) and the density.
         if (!top1_truth())
             return {};
-        return {"voronoi", "gate_mass", "gate_slope"};
+        auto names = loss_names();
+        std::erase_if(names, [](const std::string& name) {
+            return name == "gate_routing" || name == "density_hellinger";
+        });
+        return names;
     }
 
     FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n,

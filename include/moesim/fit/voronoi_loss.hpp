@@ -49,10 +49,11 @@ struct VoronoiLoss {
     double expert_slope = 0.0;
     double expert_bias = 0.0;
     double variance = 0.0;
-    /// Raw parameter errors within the cells holding more than one fitted atom: the terms
-    /// above for those cells with |D_ij| itself instead of |D_ij|^r, so that an r-th power
-    /// loss at n^-1/2 shows as the slow n^-1/(2r) of the parameters themselves. 0 when no cell
-    /// is split.
+    /// Raw parameter errors within the cells holding more than one fitted atom: per block,
+    /// sum over those cells of sum_{j in A_i} (exp(b0_j) / sum_{l in A_i} exp(b0_l)) |D_ij|,
+    /// |D_ij| itself instead of |D_ij|^r and each atom weighted by its share of the cell's
+    /// mass, so that an r-th power loss at n^-1/2 shows as the slow n^-1/(2r) of the
+    /// parameters themselves whatever the cell's mass. 0 when no cell is split.
     double split_gate_slope = 0.0;
     double split_expert_slope = 0.0;
     double split_expert_bias = 0.0;
