@@ -207,3 +207,6 @@ with h5py.File(sys.argv[1], "r+") as f:
 PY
 py "$MOESIM_SOURCE_DIR/python/plot_rates.py" "$dir/outlier.h5" -o "$dir/outlier.png" >"$dir/plot.log" 2>&1 ||
     { cat "$dir/plot.log"; fail "plot_rates.py failed on an outlying replicate"; }
+# A run with losses marked not identified (top-1) plots too.
+py "$MOESIM_SOURCE_DIR/python/plot_rates.py" "$dir/topk-split-np1.h5" -o "$dir/top1.png" >"$dir/plot.log" 2>&1 ||
+    { cat "$dir/plot.log"; fail "plot_rates.py failed on a top-1 run"; }
