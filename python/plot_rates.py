@@ -8,7 +8,8 @@ One panel per loss under /estimates. For each file: the mean over replicates at 
 quantile, so the bars are drawn around the median, never as mean +- something), and the
 fitted line exp(intercept) n^slope with the slope and its bootstrap interval in the legend.
 Several files overlay on the same panels (e.g. sigmoid vs softmax_regression on one truth);
-a loss is drawn wherever a file has it.
+a loss is drawn wherever a file has it. A loss the run marks as not identified
+(/estimates/<loss>/identified = 0, e.g. the gate losses of a top-1 truth) says so in its title.
 """
 import argparse
 import os
@@ -77,7 +78,8 @@ def main(argv):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("n")
-        ax.set_title(name)
+        unidentified = any(not e[name].get("identified", 1) for _, e in runs if name in e)
+        ax.set_title(f"{name} (not identified)" if unidentified else name)
         ax.legend(fontsize="x-small")
     fig.tight_layout()
     fig.savefig(args.output, dpi=120)

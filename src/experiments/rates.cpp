@@ -15,7 +15,9 @@
 #include "moesim/io/table.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -30,7 +32,8 @@ constexpr std::size_t record_iterations = 0;
 constexpr std::size_t record_objective = 1;
 constexpr std::size_t record_converged = 2;
 constexpr std::size_t record_restart = 3;
-constexpr std::size_t record_losses = 4;
+constexpr std::size_t record_truth_objective = 4;
+constexpr std::size_t record_losses = 5;
 
 class Rates final : public Experiment {
 public:
@@ -83,8 +86,9 @@ public:
                      "Levenberg-Marquardt steps per expert per M-step for a nonlinear "
                      "expert_mean (or fit_expert_bias = false)")
             .integer("rates.density_points", 0, 0, 1 << 24,
-                     "Gaussian and contaminated gates: inputs of the fixed evaluation set of "
-                     "the density loss /estimates/density_hellinger, E_x H(p^(.|x), p*(.|x)) "
+                     "inputs of the fixed evaluation set of the density loss "
+                     "/estimates/density_hellinger, E_x H(p^(.|x), p*(.|x)); sigmoid and "
+                     "softmax_regression: p(.|x) = N(f(x), noise variance), the fit's RSS/n "
                      "(0: not computed)")
             .string("rates.schedule", "dynamic", {"dynamic", "static"},
                     "how fits are spread over ranks: taken when a rank is free (dynamic) or "
@@ -120,6 +124,7 @@ public:
             n_values.push_back(static_cast<double>(n));
 
         const auto loss_names = family->loss_names();
+        const auto unidentified = family->unidentified_losses();
         const std::size_t width = record_losses + loss_names.size();
 
         // Job id = n index * replicates + replicate.
@@ -144,7 +149,8 @@ public:
                 throw core::InternalError("rates family returned the wrong number of losses");
             std::vector<double> record{static_cast<double>(outcome.iterations), outcome.objective,
                                        outcome.converged ? 1.0 : 0.0,
-                                       static_cast<double>(outcome.restart)};
+                                       static_cast<double>(outcome.restart),
+                                       outcome.truth_objective};
             record.insert(record.end(), outcome.losses.begin(), outcome.losses.end());
             return record;
         };
@@ -177,24 +183,44 @@ public:
                                  std::span(&rate.intercept, 1));
             io::write_replicated(ctx.output, group + "/ci_low", {}, std::span(&rate.ci_low, 1));
             io::write_replicated(ctx.output, group + "/ci_high", {}, std::span(&rate.ci_high, 1));
+            const std::int64_t identified =
+                std::find(unidentified.begin(), unidentified.end(), loss_names[l]) ==
+                        unidentified.end()
+                    ? 1
+                    : 0;
+            io::write_replicated(ctx.output, group + "/identified", {},
+                                 std::span(&identified, 1));
             figures.push_back(
                 {"slope " + loss_names[l],
                  fmt::format("{:.4f} [{:.4f}, {:.4f}]", rate.slope, rate.ci_low, rate.ci_high)});
         }
         ctx.output.flush();
-        std::uint64_t converged = 0;
-        for (std::uint64_t job = 0; job < n_jobs; ++job)
+        if (!unidentified.empty())
+            figures.push_back({"not identified", fmt::format("{}", fmt::join(unidentified, ", "))});
+        std::uint64_t converged = 0, below = 0;
+        for (std::uint64_t job = 0; job < n_jobs; ++job) {
             converged += table[job * width + record_converged] == 1.0 ? 1 : 0;
+            below += below_truth(table.data() + job * width) ? 1 : 0;
+        }
         figures.push_back({"fits converged", fmt::format("{} of {}", converged, n_jobs)});
+        figures.push_back(
+            {"fits below the truth's objective", fmt::format("{} of {}", below, n_jobs)});
         return figures;
     }
 
 private:
+    // The fit ended below the truth's objective on its own sample (by more than rounding):
+    // it stopped short of the maximiser, however near the truth it started.
+    static bool below_truth(const double* row) {
+        const double fitted = row[record_objective], truth = row[record_truth_objective];
+        return fitted < truth - 1e-9 * std::max(1.0, std::abs(truth));
+    }
+
     static void write_fits(Context& ctx, const std::vector<double>& table, std::size_t width,
                            std::uint64_t replicates) {
         const std::uint64_t n_jobs = table.size() / width;
-        std::vector<std::int64_t> n_index, replicate, iterations, converged, restart;
-        std::vector<double> objective;
+        std::vector<std::int64_t> n_index, replicate, iterations, converged, restart, below;
+        std::vector<double> objective, truth_objective;
         for (std::uint64_t job = 0; job < n_jobs; ++job) {
             const double* row = table.data() + job * width;
             n_index.push_back(static_cast<std::int64_t>(job / replicates));
@@ -203,6 +229,8 @@ private:
             objective.push_back(row[record_objective]);
             converged.push_back(static_cast<std::int64_t>(row[record_converged]));
             restart.push_back(static_cast<std::int64_t>(row[record_restart]));
+            truth_objective.push_back(row[record_truth_objective]);
+            below.push_back(below_truth(row) ? 1 : 0);
         }
         const std::vector<std::uint64_t> shape{n_jobs};
         io::write_replicated(ctx.output, "/estimates/fits/n_index", shape,
@@ -217,6 +245,10 @@ private:
                              std::span<const std::int64_t>(converged));
         io::write_replicated(ctx.output, "/estimates/fits/restart", shape,
                              std::span<const std::int64_t>(restart));
+        io::write_replicated(ctx.output, "/estimates/fits/truth_objective", shape,
+                             std::span<const double>(truth_objective));
+        io::write_replicated(ctx.output, "/estimates/fits/below_truth", shape,
+                             std::span<const std::int64_t>(below));
     }
 };
 

@@ -102,6 +102,9 @@ public:
                        fit::contaminated_losses(gate_, result.params, truth)};
         if (!em_.fit_expert_bias)
             drop_loss(fit::contaminated_loss_names(gate_), "prompt_bias", out.losses);
+        Eigen::VectorXd resp;
+        out.truth_objective = fit::contaminated_e_step(gate_, f0_, sample.x, sample.y, truth, resp,
+                                                       em_.expert_mean);
         if (density_points_ > 0) {
             const Eigen::MatrixXd x =
                 fit::density_evaluation_inputs(seed, density_points_, truth.dim(), x_scale_);

@@ -26,6 +26,10 @@ struct FitOutcome {
     bool converged = false;
     std::int64_t restart = 0;   ///< which restart won
     std::vector<double> losses; ///< in the order of Family::loss_names()
+    /// The same objective at the true parameters on the same sample. A fit that ends below
+    /// it has stopped short of the maximiser (a local optimum or a plateau): such fits are
+    /// flagged in /estimates/fits/below_truth.
+    double truth_objective = 0.0;
 };
 
 /// A family of models: the true model and the fitting method, built from the config.
@@ -39,6 +43,9 @@ public:
     /// core::Interrupted if `stop` says stop between iterations.
     virtual FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n,
                                const core::StopCheck& stop) const = 0;
+    /// The losses among loss_names() that compare parameters the data cannot identify (their
+    /// slopes say nothing about a rate); /estimates/<loss>/identified is 0 for them.
+    virtual std::vector<std::string> unidentified_losses() const { return {}; }
     /// Relative cost of a job with n samples, for the schedule.
     virtual double cost(Eigen::Index n) const { return static_cast<double>(n); }
 };

@@ -8,6 +8,7 @@
 
 #include "moesim/core/error.hpp"
 #include "moesim/fit/density_loss.hpp"
+#include "moesim/fit/routing_error.hpp"
 #include "moesim/fit/voronoi_loss.hpp"
 #include "moesim/model/tempered_gate.hpp"
 
@@ -16,6 +17,22 @@
 namespace moesim::experiments::rates {
 
 namespace {
+
+// The fitted model's gate: the truth's, but with K = rates.fit_top_k when that is set. A set
+// K >= k_fit selects every expert, which is the softmax gate: it is fitted as one (Newton
+// M-steps instead of the top-K gate's Nelder-Mead search, same maximiser).
+std::unique_ptr<model::Gate> fitted_gate(const core::Config& cfg) {
+    const std::string gate = cfg.string("rates.gate");
+    const std::int64_t k = cfg.integer("rates.fit_top_k");
+    if (k == 0)
+        return model::make_gate(gate, cfg.integer("rates.top_k"), cfg.string("rates.gate_activation"));
+    if (gate != "topk")
+        throw core::ConfigError({cfg.origin("rates.fit_top_k")}, "rates.fit_top_k",
+                                "is for rates.gate = \"topk\" only");
+    if (k >= cfg.integer("rates.k_fit"))
+        return model::make_gate("softmax");
+    return model::make_gate(gate, k);
+}
 
 class GaussianMoe final : public Family {
 public:
@@ -26,6 +43,7 @@ public:
               true_moe_params(cfg, static_cast<Eigen::Index>(cfg.integer("rates.k_true")), dim_)),
           gate_(model::make_gate(cfg.string("rates.gate"), cfg.integer("rates.top_k"),
                                  cfg.string("rates.gate_activation"))),
+          fit_gate_(fitted_gate(cfg)),
           tempered_(dynamic_cast<const model::TemperedGate*>(gate_.get()) != nullptr),
           em_(em_settings(cfg)),
           x_scale_(cfg.real("rates.x_scale")),
@@ -57,8 +75,29 @@ public:
         auto names = tempered_ ? fit::tempered_loss_names() : fit::voronoi_loss_names();
         if (!em_.fit_expert_bias)
             drop_loss(names, "expert_bias"); // 0 by construction
+        if (reports_split_cells()) {
+            auto split = fit::split_cell_loss_names();
+            if (!em_.fit_expert_bias)
+                drop_loss(split, "split_expert_bias");
+            names.insert(names.end(), split.begin(), split.end());
+        }
+        if (reports_routing())
+            names.emplace_back("gate_routing");
         if (density_points_ > 0)
             names.emplace_back("density_hellinger");
+        return names;
+    }
+
+    std::vector<std::string> unidentified_losses() const override {
+        // A top-1 truth is identified only through its winner at each x: its gate masses and
+        // slopes are not, and the Voronoi losses weigh every atom by its gate mass exp(beta0).
+        // What is identified: the routing (gate_routing) and the density.
+        if (!top1_truth())
+            return {};
+        auto names = loss_names();
+        std::erase_if(names, [](const std::string& name) {
+            return name == "gate_routing" || name == "density_hellinger";
+        });
         return names;
     }
 
@@ -69,28 +108,57 @@ public:
         fit::EmSettings em = em_;
         em.stop = stop;
         const auto result =
-            fit::fit_em(*gate_, sample.x, sample.y, k_fit_, em, {&truth_, seed, job_id});
+            fit::fit_em(*fit_gate_, sample.x, sample.y, k_fit_, em, {&truth_, seed, job_id});
         FitOutcome out{result.iterations, result.log_likelihood, result.converged, result.restart,
-                       tempered_ ? fit::tempered_losses(result.params, truth_, voronoi_)
-                                 : fit::as_array(fit::voronoi_loss(result.params, truth_, voronoi_))};
+                       {}};
+        if (tempered_) {
+            out.losses = fit::tempered_losses(result.params, truth_, voronoi_);
+        } else {
+            const fit::VoronoiLoss loss = fit::voronoi_loss(result.params, truth_, voronoi_);
+            out.losses = fit::as_array(loss);
+            if (reports_split_cells()) {
+                auto split = fit::split_cell_array(loss);
+                if (!em_.fit_expert_bias)
+                    drop_loss(fit::split_cell_loss_names(), "split_expert_bias", split);
+                out.losses.insert(out.losses.end(), split.begin(), split.end());
+            }
+        }
         if (!em_.fit_expert_bias)
             drop_loss(tempered_ ? fit::tempered_loss_names() : fit::voronoi_loss_names(),
                       "expert_bias", out.losses);
+        if (reports_routing())
+            out.losses.push_back(fit::top1_routing_error(
+                result.params, fit::voronoi_loss(result.params, truth_, voronoi_).cell, truth_,
+                x_scale_));
+        Eigen::MatrixXd resp;
+        out.truth_objective =
+            fit::e_step(*gate_, sample.x, sample.y, truth_, resp, em_.expert_mean);
         if (density_points_ > 0) {
             const Eigen::MatrixXd x =
                 fit::density_evaluation_inputs(seed, density_points_, dim_, x_scale_);
             out.losses.push_back(fit::expected_hellinger(
-                fit::moe_mixtures(*gate_, result.params, x, em_.expert_mean),
+                fit::moe_mixtures(*fit_gate_, result.params, x, em_.expert_mean),
                 fit::moe_mixtures(*gate_, truth_, x, em_.expert_mean)));
         }
         return out;
     }
 
 private:
+    // Over-specified fits report the raw errors within split cells (tempered gates: not yet).
+    bool reports_split_cells() const { return !tempered_ && k_fit_ > truth_.experts(); }
+    static bool top1(const model::Gate& gate) {
+        const auto* topk = dynamic_cast<const model::TopKGate*>(&gate);
+        return topk != nullptr && topk->top_k() == 1;
+    }
+    bool top1_truth() const { return top1(*gate_) && truth_.experts() > 1; }
+    // The identified gate error of top-1 fits of a top-1 truth (d = 1: exact).
+    bool reports_routing() const { return top1_truth() && top1(*fit_gate_) && dim_ == 1; }
+
     Eigen::Index dim_;
     Eigen::Index k_fit_;
     model::MoeParams truth_;
-    std::unique_ptr<model::Gate> gate_;
+    std::unique_ptr<model::Gate> gate_;     ///< the truth's (top-K: K = rates.top_k)
+    std::unique_ptr<model::Gate> fit_gate_; ///< the fitted model's (top-K: rates.fit_top_k)
     bool tempered_;
     fit::EmSettings em_;
     double x_scale_;
@@ -102,6 +170,9 @@ void declare(core::Schema& schema) {
     schema
         .integer("rates.top_k", 2, 1, 1 << 10,
                  "K of the topk gate: softmax over the K largest logits (K >= k is softmax)")
+        .integer("rates.fit_top_k", 0, 0, 1 << 10,
+                 "K of the fitted topk gate when it differs from the truth's (arXiv "
+                 "2309.13850's K-bar; 0: rates.top_k)")
         .integer("rates.gate_newton_steps", 3, 1, 1000, "Newton steps of the gate per M-step")
         .string("rates.gate_optimizer", "newton", fit::gate_optimizer_names(),
                 "softmax gate M-step: damped Newton or L-BFGS (same maximiser)")

@@ -14,11 +14,14 @@
 #include "experiments/rates_family.hpp"
 
 #include "moesim/core/error.hpp"
+#include "moesim/fit/density_loss.hpp"
 #include "moesim/fit/least_squares.hpp"
 #include "moesim/fit/sigmoid_voronoi_loss.hpp"
 #include "moesim/fit/voronoi_loss.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace moesim::experiments::rates {
 
@@ -55,7 +58,12 @@ public:
           expert_{model::parse_expert_kind(cfg.string("rates.expert_kind")),
                   static_cast<int>(cfg.integer("rates.expert_degree"))},
           noise_variance_(cfg.real("rates.noise_variance")), x_scale_(cfg.real("rates.x_scale")),
-          exponent_(cfg.real("rates.voronoi_exponent")) {
+          exponent_(cfg.real("rates.voronoi_exponent")),
+          density_points_(static_cast<Eigen::Index>(cfg.integer("rates.density_points"))) {
+        if (density_points_ > 0 && noise_variance_ <= 0.0)
+            throw core::ConfigError({cfg.origin("rates.density_points")}, "rates.density_points",
+                                    "the density loss needs rates.noise_variance > 0 (the "
+                                    "true conditional density is N(f(x), noise_variance))");
         gate_ = cfg.string("rates.gate") == "softmax_regression" ? model::RegressionGate::softmax
                                                                   : model::RegressionGate::sigmoid;
         gauge_ = fit::parse_gate_gauge(cfg.string("rates.gauge"));
@@ -80,7 +88,10 @@ public:
     }
 
     std::vector<std::string> loss_names() const override {
-        return fit::sigmoid_voronoi_loss_names();
+        auto names = fit::sigmoid_voronoi_loss_names();
+        if (density_points_ > 0)
+            names.emplace_back("density_hellinger");
+        return names;
     }
 
     FitOutcome fit_job(std::uint64_t seed, std::uint32_t job_id, Eigen::Index n,
@@ -93,12 +104,26 @@ public:
                                                    {&truth_, seed, job_id});
         FitOutcome out{result.iterations, -result.rss / static_cast<double>(n), result.converged,
                        result.restart, {}};
+        out.truth_objective =
+            -(sample.y - model::sigmoid_moe_mean(expert_, truth_, sample.x, gate_)).squaredNorm() /
+            static_cast<double>(n);
         if (gate_ == model::RegressionGate::sigmoid) {
             out.losses = fit::as_array(fit::sigmoid_voronoi_loss(result.params, truth_, exponent_));
         } else {
             out.losses = fit::as_array(
                 fit::voronoi_loss(as_moe(result.params), as_moe(truth_), {exponent_, gauge_}));
             out.losses.pop_back(); // the variance term, 0 by construction
+        }
+        if (density_points_ > 0) {
+            // The fitted conditional density is N(f^(x), RSS/n), the likelihood's maximiser
+            // of the noise variance given f^.
+            const Eigen::MatrixXd x =
+                fit::density_evaluation_inputs(seed, density_points_, truth_.dim(), x_scale_);
+            const double fitted_variance =
+                std::max(result.rss / static_cast<double>(n), 1e-300);
+            out.losses.push_back(fit::regression_hellinger(
+                model::sigmoid_moe_mean(expert_, result.params, x, gate_), fitted_variance,
+                model::sigmoid_moe_mean(expert_, truth_, x, gate_), noise_variance_));
         }
         return out;
     }
@@ -113,6 +138,7 @@ private:
     double noise_variance_;
     double x_scale_;
     double exponent_;
+    Eigen::Index density_points_;
 };
 
 void declare(core::Schema& schema) {

@@ -23,15 +23,20 @@ constexpr double mixing_margin = 1e-12;
 
 LogisticObjective logistic_gate_objective(const Eigen::MatrixXd& x, const Eigen::VectorXd& r,
                                           const Eigen::VectorXd& gate_slope, double gate_bias,
-                                          bool with_derivatives) {
+                                          bool with_derivatives,
+                                          const Eigen::VectorXd* known_log_s) {
     const Eigen::Index n = x.rows(), d = x.cols();
     const Eigen::VectorXd logit = (x * gate_slope).array() + gate_bias;
     LogisticObjective out;
+    out.log_s.resize(n);
     Eigen::VectorXd residual(n), curvature(n);
+    core::require(known_log_s == nullptr || known_log_s->size() == n,
+                  "logistic_gate_objective: known_log_s has the wrong length");
     for (Eigen::Index m = 0; m < n; ++m) {
         const double t = logit(m);
         // log s = log_sigmoid(t), log(1 - s) = log s - t.
-        const double log_s = model::log_sigmoid(t);
+        const double log_s = known_log_s != nullptr ? (*known_log_s)(m) : model::log_sigmoid(t);
+        out.log_s(m) = log_s;
         out.value += log_s - (1.0 - r(m)) * t;
         if (with_derivatives) {
             const double s = std::exp(log_s);
@@ -93,9 +98,12 @@ void contaminated_m_step(model::PromptGate gate, const Eigen::MatrixXd& x, const
         return;
     }
     // Gate: damped Newton ascent on the concave logistic objective; a step is halved until
-    // the objective does not decrease, and dropped if 40 halvings do not get there.
+    // the objective does not decrease, and dropped if 40 halvings do not get there. The
+    // accepted trial's log sigmoids are the next step's (same point, same bits).
+    Eigen::VectorXd accepted_log_s;
     for (std::int64_t step = 0; step < settings.gate_newton_steps; ++step) {
-        const auto q = logistic_gate_objective(x, r, params.gate_slope, params.gate_bias);
+        const auto q = logistic_gate_objective(x, r, params.gate_slope, params.gate_bias, true,
+                                               step > 0 ? &accepted_log_s : nullptr);
         Eigen::MatrixXd curvature = -q.hessian;
         curvature.diagonal().array() += 1e-12 * (curvature.trace() + 1.0);
         const Eigen::VectorXd direction = curvature.ldlt().solve(q.gradient);
@@ -110,6 +118,7 @@ void contaminated_m_step(model::PromptGate gate, const Eigen::MatrixXd& x, const
             if (trial.value >= q.value) {
                 params.gate_bias = bias;
                 params.gate_slope = slope;
+                accepted_log_s = trial.log_s;
                 moved = true;
                 break;
             }

@@ -133,6 +133,27 @@ double expected_hellinger(const std::vector<MixtureAtX>& p, const std::vector<Mi
     return sum / static_cast<double>(p.size());
 }
 
+double gaussian_hellinger(double mean_p, double variance_p, double mean_q, double variance_q) {
+    core::require(variance_p > 0.0 && variance_q > 0.0, "gaussian_hellinger: variances must be > 0");
+    const double sum = variance_p + variance_q, gap = mean_p - mean_q;
+    // H^2 = 1 - affinity by -expm1(log affinity): accurate for the small distances near the
+    // truth, where 1 - affinity would cancel.
+    const double log_affinity =
+        0.5 * std::log(2.0 * std::sqrt(variance_p * variance_q) / sum) - gap * gap / (4.0 * sum);
+    const double squared = -std::expm1(log_affinity);
+    return std::sqrt(std::clamp(squared, 0.0, 1.0));
+}
+
+double regression_hellinger(const Eigen::VectorXd& mean_p, double variance_p,
+                            const Eigen::VectorXd& mean_q, double variance_q) {
+    core::require(mean_p.size() == mean_q.size() && mean_p.size() > 0,
+                  "regression_hellinger: mismatched sets");
+    double sum = 0.0;
+    for (Eigen::Index m = 0; m < mean_p.size(); ++m)
+        sum += gaussian_hellinger(mean_p(m), variance_p, mean_q(m), variance_q);
+    return sum / static_cast<double>(mean_p.size());
+}
+
 Eigen::MatrixXd density_evaluation_inputs(std::uint64_t seed, Eigen::Index points, Eigen::Index d,
                                           double x_scale) {
     const core::Philox rng(seed, "rates.density.x");

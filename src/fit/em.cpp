@@ -302,8 +302,9 @@ model::MoeParams initial_params(const Eigen::MatrixXd& x, const Eigen::VectorXd&
             const Eigen::Index i = j % k_true;
             const auto z = noise.segment(j * per_expert, per_expert);
             init.gate_slope.row(j) = truth.gate_slope.row(i) + sd * z.head(d).transpose();
-            init.gate_bias(j) =
-                truth.gate_bias(i) - truth.temperature * std::log(copies(i)) + sd * z(d);
+            const double share =
+                settings.share_split_mass ? truth.temperature * std::log(copies(i)) : 0.0;
+            init.gate_bias(j) = truth.gate_bias(i) - share + sd * z(d);
             init.expert_slope.row(j) =
                 truth.expert_slope.row(i) + sd * z.segment(d + 1, d).transpose();
             // Biases that are not fitted stay at the truth's (the draw is still taken).
@@ -343,9 +344,13 @@ EmResult fit_em(const model::Gate& gate, const Eigen::MatrixXd& x, const Eigen::
                 Eigen::Index k, const EmSettings& settings, const InitSource& source) {
     core::require(k >= 1 && x.rows() == y.size(), "fit_em: bad shapes");
     Eigen::MatrixXd resp;
+    EmSettings init_settings = settings;
+    init_settings.share_split_mass = settings.share_split_mass && gate.full_support();
     return impl::best_of_restarts<EmResult>(
         settings, "em log-likelihood",
-        [&](std::uint32_t restart) { return initial_params(x, y, k, settings, source, restart); },
+        [&](std::uint32_t restart) {
+            return initial_params(x, y, k, init_settings, source, restart);
+        },
         [&](const model::MoeParams& params) {
             return e_step(gate, x, y, params, resp, settings.expert_mean);
         },

@@ -67,6 +67,15 @@ std::vector<double> as_array(const VoronoiLoss& loss) {
             loss.expert_slope, loss.expert_bias, loss.variance};
 }
 
+std::vector<std::string> split_cell_loss_names() {
+    return {"split_gate_slope", "split_expert_slope", "split_expert_bias", "split_variance"};
+}
+
+std::vector<double> split_cell_array(const VoronoiLoss& loss) {
+    return {loss.split_gate_slope, loss.split_expert_slope, loss.split_expert_bias,
+            loss.split_variance};
+}
+
 std::vector<std::string> tempered_loss_names() {
     auto names = voronoi_loss_names();
     names.insert(names.end(), {"temperature", "gate_slope_scaled"});
@@ -156,6 +165,17 @@ VoronoiLoss voronoi_loss(const model::MoeParams& fitted, const model::MoeParams&
                 w * std::pow(std::abs(fit.expert_bias(j) - ref.expert_bias(i)), power);
             loss.variance += w * std::pow(std::abs(fit.variance(j) - ref.variance(i)), power);
         }
+        if (cell.size() > 1)
+            for (Eigen::Index j : cell) {
+                // Weighted by the share of the cell's mass, not by the mass itself: a cell of
+                // small true mass would otherwise hide its parameters' errors.
+                const double w = std::exp(fit.gate_bias(j)) / mass;
+                loss.split_gate_slope += w * (fit.gate_slope.row(j) - ref.gate_slope.row(i)).norm();
+                loss.split_expert_slope +=
+                    w * (fit.expert_slope.row(j) - ref.expert_slope.row(i)).norm();
+                loss.split_expert_bias += w * std::abs(fit.expert_bias(j) - ref.expert_bias(i));
+                loss.split_variance += w * std::abs(fit.variance(j) - ref.variance(i));
+            }
         loss.gate_mass += std::abs(mass - std::exp(ref.gate_bias(i)));
     }
     loss.total += loss.gate_mass;

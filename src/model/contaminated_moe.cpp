@@ -60,8 +60,9 @@ Eigen::MatrixXd contaminated_log_weights(PromptGate gate, const ContaminatedPara
     const Eigen::VectorXd logit = x * params.gate_slope;
     for (Eigen::Index m = 0; m < n; ++m) {
         const double t = logit(m) + params.gate_bias;
-        out(m, 0) = log_sigmoid(-t);
-        out(m, 1) = log_sigmoid(t);
+        const LogSigmoidPair w = log_sigmoid_pair(t); // one exp and log1p for both
+        out(m, 0) = w.negative;
+        out(m, 1) = w.positive;
     }
     return out;
 }

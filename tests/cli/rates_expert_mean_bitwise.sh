@@ -3,7 +3,9 @@
 # sigmoid experts and biases held at the truth; and arXiv 2505.18455's setting in small
 # (d = 3, tanh prompt and tanh Laplace f0 without biases, the prompt's slope drifting as
 # eta0 (1 + n^-1/8)); the density loss on the first and third; and the softmax-gated
-# least-squares regression (softmax_regression) with ReLU experts. Every run completes with all fits converged, /estimates is bitwise
+# least-squares regression (softmax_regression) with ReLU experts and its closed-form density
+# loss; and arXiv 2309.13850's top-1 truth over-fitted by 3 experts (the raw split-cell errors,
+# the routing error, which losses are not identified, and the below_truth flag). Every run completes with all fits converged, /estimates is bitwise
 # identical across rank counts (h5diff, no tolerance), and held biases are not scored
 # (their losses, 0 by construction, are left out). Bad keys are config errors naming them.
 source "$(dirname "$0")/common.sh"
@@ -90,6 +92,28 @@ noise_variance = 0.1
 n = [300, 600, 1200]
 replicates = 4
 init_noise = 0.1
+density_points = 40
+bootstrap = 200
+TOML
+cat >"$dir/topk-split.toml" <<'TOML'
+[run]
+experiment = "rates"
+seed = 35
+
+[rates]
+gate = "topk"
+top_k = 1
+k_true = 2
+k_fit = 3
+gate_slope = [25.0, 0.0]
+gate_bias = [-8.0, 0.0]
+expert_slope = [-20.0, 20.0]
+expert_bias = [15.0, -5.0]
+variance = [0.3, 0.4]
+n = [300, 600, 1200]
+replicates = 4
+init_noise = 0.05
+density_points = 40
 bootstrap = 200
 TOML
 bad() { # bad CONFIG PATTERN --set ...
@@ -102,8 +126,10 @@ bad softmax-tanh.toml "rates.expert_mean" --set 'rates.expert_mean="cosine"'
 bad softmax-tanh.toml "rates.fit_expert_bias.*near_truth" --set rates.fit_expert_bias=false \
     --set 'rates.init="kmeans++"'
 bad paper-small.toml "rates.prompt_gap_parts" --set 'rates.prompt_gap_parts=[]'
+bad softmax-tanh.toml "rates.fit_top_k.*topk" --set rates.fit_top_k=1
+bad softmax-regression.toml "rates.density_points.*noise_variance" --set rates.noise_variance=0
 
-for config in softmax-tanh topk-sigmoid paper-small softmax-regression; do
+for config in softmax-tanh topk-sigmoid paper-small softmax-regression topk-split; do
     for np in 1 2 3 4; do
         out="$dir/$config-np$np.h5"
         rm -f "$out"
@@ -119,12 +145,20 @@ done
 py - "$dir" <<'PY'
 import sys, h5py, numpy as np
 d = sys.argv[1]
-for name in ["softmax-tanh", "topk-sigmoid", "paper-small", "softmax-regression"]:
+for name in ["softmax-tanh", "topk-sigmoid", "paper-small", "softmax-regression", "topk-split"]:
     with h5py.File(f"{d}/{name}-np1.h5", "r") as f:
         assert f.attrs["status"].decode().strip("\0") == "complete"
+        fits = f["estimates/fits"]
+        # below_truth flags exactly the fits that ended below the truth's objective.
+        gap = fits["objective"][:] - fits["truth_objective"][:]
+        below = fits["below_truth"][:]
+        assert np.all(np.isfinite(gap)) and set(np.unique(below)) <= {0, 1}, name
+        assert np.all((below == 1) == (gap < -1e-9 * np.maximum(1, np.abs(fits["truth_objective"][:])))), name
         for key, g in f["estimates"].items():
             if key != "fits":
                 assert np.all(np.isfinite(g["loss"][:])), (name, key)
+                assert g["identified"][()] == (0 if name == "topk-split" and key not in
+                                               ("gate_routing", "density_hellinger") else 1), (name, key)
 with h5py.File(f"{d}/paper-small-np1.h5", "r") as f:
     est = f["estimates"]
     # The bias is held (its error, 0 by construction, is not reported).
@@ -143,8 +177,18 @@ with h5py.File(f"{d}/paper-small-np1.h5", "r") as f:
 with h5py.File(f"{d}/softmax-regression-np1.h5", "r") as f:
     est = f["estimates"]
     assert sorted(k for k in est if k != "fits") == sorted(
-        ["voronoi", "gate_mass", "gate_slope", "expert_slope", "expert_bias"]), list(est)
+        ["voronoi", "gate_mass", "gate_slope", "expert_slope", "expert_bias",
+         "density_hellinger"]), list(est)
     assert np.all(est["fits/objective"][:] < 0)  # -RSS/n
+    h = est["density_hellinger/loss"][:]
+    assert np.all((h > 0) & (h < 1)), h
+with h5py.File(f"{d}/topk-split-np1.h5", "r") as f:
+    est = f["estimates"]
+    # Over-specified: raw errors within the split cell; top-1: the routing error, a probability.
+    for key in ["split_gate_slope", "split_expert_slope", "split_expert_bias", "split_variance"]:
+        assert np.all(est[key + "/loss"][:] >= 0), key
+    r = est["gate_routing/loss"][:]
+    assert np.all((r >= 0) & (r <= 1)), r
 print("ok")
 PY
 # plot_rates.py overlays two runs, and plots a run with one outlying replicate (its mean above
@@ -163,3 +207,6 @@ with h5py.File(sys.argv[1], "r+") as f:
 PY
 py "$MOESIM_SOURCE_DIR/python/plot_rates.py" "$dir/outlier.h5" -o "$dir/outlier.png" >"$dir/plot.log" 2>&1 ||
     { cat "$dir/plot.log"; fail "plot_rates.py failed on an outlying replicate"; }
+# A run with losses marked not identified (top-1) plots too.
+py "$MOESIM_SOURCE_DIR/python/plot_rates.py" "$dir/topk-split-np1.h5" -o "$dir/top1.png" >"$dir/plot.log" 2>&1 ||
+    { cat "$dir/plot.log"; fail "plot_rates.py failed on a top-1 run"; }

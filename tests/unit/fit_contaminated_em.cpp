@@ -79,6 +79,14 @@ TEST_SUITE("fit::contaminated_em") {
                 CHECK(q.hessian(c, p) ==
                       doctest::Approx((qp.gradient(c) - qm.gradient(c)) / (2 * h)).epsilon(1e-6));
         }
+        // Reusing an evaluation's log sigmoids at the same point changes no bit.
+        const auto line = moesim::fit::logistic_gate_objective(x, r, slope, bias, false);
+        const auto reused = moesim::fit::logistic_gate_objective(x, r, slope, bias, true, &line.log_s);
+        CHECK(reused.value == q.value);
+        CHECK(line.value == q.value);
+        CHECK(reused.gradient == q.gradient);
+        CHECK(reused.hessian == q.hessian);
+        CHECK(reused.log_s == q.log_s);
     }
 
     TEST_CASE("contaminated: the M-step maximises the EM surrogate (lambda = mean r, no "

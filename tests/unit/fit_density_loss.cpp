@@ -117,4 +117,38 @@ TEST_SUITE("fit::density_loss") {
         CHECK(moesim::fit::hellinger_distance(la, lb) ==
               doctest::Approx(std::sqrt(1.0 - (1.0 + r) * std::exp(-r))).epsilon(1e-4));
     }
+
+    TEST_CASE("the least-squares families' density loss: closed form against Monte Carlo") {
+        // numpy (tests/unit/reference/density_hellinger.py, case 3): H and its standard error.
+        const double pairs[3][4] = {{0.3, 0.12, 0.0, 0.1}, {1.0, 0.05, 1.2, 0.08},
+                                    {-0.5, 0.1, -0.5, 0.2}};
+        const double mc[3] = {0.314661, 0.294435, 0.170384};
+        const double se[3] = {9.5e-05, 1.1e-04, 1.2e-04};
+        for (int c = 0; c < 3; ++c) {
+            const auto& q = pairs[c];
+            INFO("case ", c);
+            const double h = moesim::fit::gaussian_hellinger(q[0], q[1], q[2], q[3]);
+            CHECK(std::abs(h - mc[c]) < 5 * se[c]);
+            // Symmetric, and the same as the quadrature of the mixture form.
+            CHECK(h == doctest::Approx(moesim::fit::gaussian_hellinger(q[2], q[3], q[0], q[1]))
+                           .epsilon(1e-14));
+            const MixtureAtX p1 = {{0.0, false, q[0], std::sqrt(q[1])}};
+            const MixtureAtX p2 = {{0.0, false, q[2], std::sqrt(q[3])}};
+            CHECK(h == doctest::Approx(moesim::fit::hellinger_distance(p1, p2)).epsilon(1e-9));
+        }
+        // 0 at the truth; tiny distances are not lost to cancellation (H ~ |gap| / sqrt(8 v)).
+        CHECK(moesim::fit::gaussian_hellinger(0.4, 0.1, 0.4, 0.1) == 0.0);
+        CHECK(moesim::fit::gaussian_hellinger(0.0, 0.1, 1e-9, 0.1) ==
+              doctest::Approx(1e-9 / std::sqrt(8 * 0.1)).epsilon(1e-6));
+        Eigen::VectorXd f(3), g(3);
+        f << 0.3, 1.0, -0.5;
+        g << 0.0, 1.2, -0.5;
+        CHECK(moesim::fit::regression_hellinger(f, 0.1, f, 0.1) == 0.0);
+        const double mean = (moesim::fit::gaussian_hellinger(0.3, 0.1, 0.0, 0.2) +
+                             moesim::fit::gaussian_hellinger(1.0, 0.1, 1.2, 0.2) +
+                             moesim::fit::gaussian_hellinger(-0.5, 0.1, -0.5, 0.2)) /
+                            3.0;
+        CHECK(moesim::fit::regression_hellinger(f, 0.1, g, 0.2) ==
+              doctest::Approx(mean).epsilon(1e-14));
+    }
 }

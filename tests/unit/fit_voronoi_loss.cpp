@@ -118,4 +118,38 @@ TEST_SUITE("fit::voronoi_loss") {
                   doctest::Approx(1.0 / 3.0 + 1.0 * 0.5 + (0.01 + 0.04) / 3.0).epsilon(1e-12));
         }
     }
+
+    TEST_CASE("split cells: raw parameter errors beside the r-th power ones") {
+        // Truth: two atoms (d = 1). Fitted: atom 0 exactly, atom 1 (the last, gate 0) split
+        // into two copies with equal gates (so each carries gate mass 1/2 in the last_cell
+        // gauge) and expert slopes off by +0.1 and -0.3.
+        MoeParams truth = MoeParams::zeros(2, 1);
+        truth.gate_slope << 1.0, 0.0;
+        truth.gate_bias << 0.3, 0.0;
+        truth.expert_slope << 1.0, -1.0;
+        truth.expert_bias << 0.5, -0.5;
+        truth.variance << 0.3, 0.2;
+        MoeParams fitted = MoeParams::zeros(3, 1);
+        fitted.gate_slope << 1.0, 0.0, 0.0;
+        fitted.gate_bias << 0.3 + std::log(2.0), 0.0, 0.0;
+        fitted.expert_slope << 1.0, -0.9, -1.3;
+        fitted.expert_bias << 0.5, -0.5, -0.5;
+        fitted.variance << 0.3, 0.2, 0.2;
+        const auto loss = moesim::fit::voronoi_loss(fitted, truth, {2.0, GateGauge::last_cell});
+        REQUIRE(loss.cell == std::vector<Eigen::Index>{0, 1, 1});
+        CHECK(loss.expert_slope == doctest::Approx(0.5 * 0.01 + 0.5 * 0.09).epsilon(1e-12));
+        CHECK(loss.split_expert_slope == doctest::Approx(0.5 * 0.1 + 0.5 * 0.3).epsilon(1e-12));
+        CHECK(loss.split_gate_slope == doctest::Approx(0.0).scale(1.0).epsilon(1e-12));
+        CHECK(loss.split_expert_bias == doctest::Approx(0.0).scale(1.0).epsilon(1e-12));
+        CHECK(loss.split_variance == doctest::Approx(0.0).scale(1.0).epsilon(1e-12));
+        const auto split = moesim::fit::split_cell_array(loss);
+        CHECK(split.size() == moesim::fit::split_cell_loss_names().size());
+        CHECK(split[1] == loss.split_expert_slope);
+        // No split cell: the raw split errors are 0, even though the atoms are off.
+        MoeParams exact = truth;
+        exact.expert_slope << 1.2, -0.7;
+        const auto unsplit = moesim::fit::voronoi_loss(exact, truth);
+        CHECK(unsplit.expert_slope > 0.0);
+        CHECK(unsplit.split_expert_slope == 0.0);
+    }
 }

@@ -2,8 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <numbers>
+#include <vector>
 
 using moesim::model::ContaminatedParams;
 using moesim::model::PretrainedExpert;
@@ -44,6 +48,25 @@ double laplace_pdf(double y, double location, double scale) {
 } // namespace
 
 TEST_SUITE("model::contaminated_moe") {
+    TEST_CASE("log_sigmoid_pair is bitwise the two log_sigmoid calls") {
+        const double inf = std::numeric_limits<double>::infinity();
+        std::vector<double> ts = {0.0, -0.0, 1e-300, -1e-300, 1e-17, -1e-17, 0.5, -0.5, 36.0,
+                                  -36.0, 709.0, -709.0, 800.0, -800.0, inf, -inf};
+        for (int i = -4000; i <= 4000; ++i)
+            ts.push_back(i * 0.01237);
+        for (double t : ts) {
+            INFO("t = ", t);
+            const auto pair = moesim::model::log_sigmoid_pair(t);
+            CHECK(std::bit_cast<std::uint64_t>(pair.negative) ==
+                  std::bit_cast<std::uint64_t>(moesim::model::log_sigmoid(-t)));
+            CHECK(std::bit_cast<std::uint64_t>(pair.positive) ==
+                  std::bit_cast<std::uint64_t>(moesim::model::log_sigmoid(t)));
+        }
+        const auto nan = moesim::model::log_sigmoid_pair(std::nan(""));
+        CHECK(std::isnan(nan.negative));
+        CHECK(std::isnan(nan.positive));
+    }
+
     TEST_CASE(
         "contaminated density is (1 - s) f0 + s N(prompt) for both gates and both f0 families") {
         const auto p = prompt();

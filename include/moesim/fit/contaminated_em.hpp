@@ -25,13 +25,19 @@ struct LogisticObjective {
     double value = 0.0;
     Eigen::VectorXd gradient; ///< d + 1
     Eigen::MatrixXd hessian;  ///< (d + 1) square, negative semi-definite
+    /// log sigmoid of each sample's logit: an evaluation at the same point can take it
+    /// instead of recomputing it (the Newton step after an accepted trial).
+    Eigen::VectorXd log_s;
 };
 
 /// The gate objective at (gate_bias, gate_slope) for prompt weights r in [0, 1]; without
-/// derivatives only `value` is filled (line searches need no more). Local.
+/// derivatives only `value` and `log_s` are filled (line searches need no more). `known_log_s`,
+/// if given, is the `log_s` of an earlier evaluation at this same point (the result is then
+/// bitwise the same, one exp and log1p per sample cheaper). Local.
 LogisticObjective logistic_gate_objective(const Eigen::MatrixXd& x, const Eigen::VectorXd& r,
                                           const Eigen::VectorXd& gate_slope, double gate_bias,
-                                          bool with_derivatives = true);
+                                          bool with_derivatives = true,
+                                          const Eigen::VectorXd* known_log_s = nullptr);
 
 /// E-step: the prompt's responsibilities r (n) and the log-likelihood. Local.
 double contaminated_e_step(model::PromptGate gate, const model::PretrainedExpert& f0,

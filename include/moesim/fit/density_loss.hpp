@@ -53,6 +53,17 @@ std::vector<MixtureAtX> contaminated_mixtures(model::PromptGate gate,
 /// The mean of hellinger_distance over paired mixtures (same length). Local.
 double expected_hellinger(const std::vector<MixtureAtX>& p, const std::vector<MixtureAtX>& q);
 
+/// H(N(mean_p, variance_p), N(mean_q, variance_q)) in closed form:
+/// H^2 = 1 - sqrt(2 s_p s_q / (v_p + v_q)) exp(-(mean_p - mean_q)^2 / (4 (v_p + v_q))).
+/// Variances positive. Local.
+double gaussian_hellinger(double mean_p, double variance_p, double mean_q, double variance_q);
+
+/// The density loss of a regression y = f(x) + N(0, v) (the least-squares families): the mean
+/// over the evaluation inputs of gaussian_hellinger(f_p(x_m), v_p, f_q(x_m), v_q), given the
+/// two mean functions at those inputs (same length). Local.
+double regression_hellinger(const Eigen::VectorXd& mean_p, double variance_p,
+                            const Eigen::VectorXd& mean_q, double variance_q);
+
 /// The evaluation inputs: rows x = x_scale * z, z ~ N(0, I_d), from Philox (seed,
 /// "rates.density.x"), the same for every job of a run. Local.
 Eigen::MatrixXd density_evaluation_inputs(std::uint64_t seed, Eigen::Index points, Eigen::Index d,

@@ -61,6 +61,12 @@ struct EmSettings {
     std::int64_t expert_mean_steps = 5;
     /// false: every expert bias b stays at its init (the truth's, for near_truth inits).
     bool fit_expert_bias = true;
+    /// near_truth with k > k*: an atom split over m fitted experts gives each copy gate bias
+    /// beta0 - log m, so that under a softmax gate the initial mixture equals the truth.
+    /// fit_em turns it off for gates without full support (top-K): they renormalise over the
+    /// selected experts, so lowering the copies' biases only moves the selection boundaries
+    /// (a top-1 init then misroutes the band between the true and the shifted boundary).
+    bool share_split_mass = true;
 };
 
 /// Where an init's randomness comes from: Philox (seed, "rates.init") with counter (job id,

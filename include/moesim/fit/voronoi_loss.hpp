@@ -49,6 +49,15 @@ struct VoronoiLoss {
     double expert_slope = 0.0;
     double expert_bias = 0.0;
     double variance = 0.0;
+    /// Raw parameter errors within the cells holding more than one fitted atom: per block,
+    /// sum over those cells of sum_{j in A_i} (exp(b0_j) / sum_{l in A_i} exp(b0_l)) |D_ij|,
+    /// |D_ij| itself instead of |D_ij|^r and each atom weighted by its share of the cell's
+    /// mass, so that an r-th power loss at n^-1/2 shows as the slow n^-1/(2r) of the
+    /// parameters themselves whatever the cell's mass. 0 when no cell is split.
+    double split_gate_slope = 0.0;
+    double split_expert_slope = 0.0;
+    double split_expert_bias = 0.0;
+    double split_variance = 0.0;
     std::vector<Eigen::Index> cell; ///< cell[j] = the true atom fitted atom j belongs to
 };
 
@@ -56,6 +65,11 @@ struct VoronoiLoss {
 std::vector<std::string> voronoi_loss_names();
 /// {total, gate_mass, gate_slope, expert_slope, expert_bias, variance}.
 std::vector<double> as_array(const VoronoiLoss& loss);
+/// Names of the raw split-cell errors ("split_gate_slope", ...), in the order of
+/// split_cell_array(); reported for over-specified fits only.
+std::vector<std::string> split_cell_loss_names();
+/// {split_gate_slope, split_expert_slope, split_expert_bias, split_variance}.
+std::vector<double> split_cell_array(const VoronoiLoss& loss);
 
 /// Atoms are omega_j = (gate slope, expert slope, expert bias, variance) after the
 /// translation of `settings.gauge`; cells are formed in the weighted gauge (ties go to the

@@ -22,4 +22,15 @@ inline double log_sigmoid(double t) noexcept {
     return t >= 0.0 ? -std::log1p(std::exp(-t)) : t - std::log1p(std::exp(t));
 }
 
+/// Both log-weights {log_sigmoid(-t), log_sigmoid(t)} from one exp and one log1p: the two
+/// share log(1 + exp(-|t|)), and the results are bitwise those of the two calls. Local.
+struct LogSigmoidPair {
+    double negative; ///< log_sigmoid(-t) = log(1 - s)
+    double positive; ///< log_sigmoid(t) = log s
+};
+inline LogSigmoidPair log_sigmoid_pair(double t) noexcept {
+    const double shared = std::log1p(std::exp(-std::abs(t)));
+    return {t <= 0.0 ? -shared : -t - shared, t >= 0.0 ? -shared : t - shared};
+}
+
 } // namespace moesim::model

@@ -75,3 +75,10 @@ for x in [-1.0, 0.0, 0.5, 1.5]:
     h, se = hellinger(moe(x, 1.2, 0.5, (1.2, -0.9), (0.4, -0.5), (0.25, 0.2)),
                       moe(x, 1.5, 0.3, (1.0, -1.0), (0.5, -0.5), (0.3, 0.2)))
     print(f"moe x={x:+.1f} H={h:.6f} se={se:.1e}")
+
+
+# Case 3: the least-squares families' conditional densities N(f(x), v): fitted (f, v) against
+# true (f*, v*) at a few pairs, by the same mixture Monte Carlo with one component each.
+for mean_p, var_p, mean_q, var_q in [(0.3, 0.12, 0.0, 0.1), (1.0, 0.05, 1.2, 0.08), (-0.5, 0.1, -0.5, 0.2)]:
+    h, se = hellinger([(1.0, "n", mean_p, np.sqrt(var_p))], [(1.0, "n", mean_q, np.sqrt(var_q))])
+    print(f"regression ({mean_p}, {var_p}) vs ({mean_q}, {var_q}) H={h:.6f} se={se:.1e}")
