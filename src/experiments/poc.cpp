@@ -314,14 +314,13 @@ public:
             const bool with_entropy = step >= n_steps || (step / frame_every) % entropy_every == 0;
             for (std::size_t s : layout.local_systems()) {
                 const Eigen::VectorXd f = systems[s]->predict(data.test);
+                // The training loss by the forward pass the next step reuses.
                 model::ObjectiveTerms terms;
-                if (with_entropy && (single_system_entropy || s < first_single)) {
-                    terms = systems[s]->objective_terms(data.train, knn);
-                } else {
-                    terms.loss = systems[s]->loss(data.train);
-                    terms.second_moment = systems[s]->second_moment();
-                    terms.entropy = std::numeric_limits<double>::quiet_NaN();
-                }
+                terms.loss = systems[s]->train_loss();
+                terms.second_moment = systems[s]->second_moment();
+                terms.entropy = with_entropy && (single_system_entropy || s < first_single)
+                                    ? systems[s]->entropy(knn)
+                                    : std::numeric_limits<double>::quiet_NaN();
                 if (!layout.leads(s))
                     continue;
                 led.insert(led.end(), f.data(), f.data() + f.size());
