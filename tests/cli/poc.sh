@@ -1,12 +1,14 @@
 # The poc experiment end to end at 2 ranks: bad input is exit 2 naming the key; from the
 # particle frames and the data written by the run, an independent numpy implementation of
 # the paper's network (f = (R/N) sum_i tanh(theta3) tanh(<theta1, z> + theta2)) reproduces the
-# distances to the reference, the objective gaps, the merge of all M_max systems and the
-# free energy (loss + lambda' E|theta|^2 - lambda H_knn, H_knn by scipy's kd-tree); the
-# log-log slope is the least-squares slope of the means, inside its interval; at t = 0, when
-# the particles are independent N(0, init_sd^2 I) draws, the squared distances are the Monte
-# Carlo error of two independent means, so their slope in N is -1 within its interval; and
-# the plotting helper draws the run.
+# distances to the reference, the objective gaps, the merge of all M_max systems (its
+# distance and its test loss) and the free energy (loss + lambda' E|theta|^2 - lambda H_knn,
+# H_knn by scipy's kd-tree); the log-log slope is the least-squares slope of the means,
+# inside its interval; at t = 0, when the particles are independent N(0, init_sd^2 I) draws,
+# the squared distances are the Monte Carlo error of two independent means, so their slope in
+# N is -1 within its interval; the plotting helper draws the run; poc.entropy_every,
+# poc.particle_frame_every and poc.single_system_entropy leave out what they say and change
+# nothing else.
 source "$(dirname "$0")/common.sh"
 cd "$(mktemp -d ./poc.XXXX)"
 bad() { # bad LOG PATTERN --set ...: exit 2, the pattern in the message, no output
