@@ -72,7 +72,8 @@ def main():
              "| lambda | " + " | ".join(f"N = {v}" for v in n) + " |",
              "|---|" + "---|" * len(n)]
     for j, l in enumerate(lambdas):
-        cells = [f"{mean[j, i]:.5f} +- {sd[j, i]:.5f} [{single[j, i]:.4f} +- {single_sd[j, i]:.4f}]"
+        spread = [f" +- {sd[j, i]:.5f}" if np.isfinite(sd[j, i]) else "" for i in range(len(n))]
+        cells = [f"{mean[j, i]:.5f}{spread[i]} [{single[j, i]:.4f} +- {single_sd[j, i]:.4f}]"
                  for i in range(len(n))]
         lines.append(f"| {l:g} | " + " | ".join(cells) + " |")
     table = "\n".join(lines) + "\n"
@@ -82,7 +83,8 @@ def main():
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for i, v in enumerate(n):
-        ax.errorbar(lambdas, mean[:, i], yerr=sd[:, i], marker="o", capsize=3, label=f"N = {v}")
+        yerr = sd[:, i] if np.isfinite(sd[:, i]).all() else None
+        ax.errorbar(lambdas, mean[:, i], yerr=yerr, marker="o", capsize=3, label=f"N = {v}")
     ax.set_xscale("log")
     ax.set_xlabel("lambda (entropy weight)")
     ax.set_ylabel(f"test loss of a {m_max}-network merge")
