@@ -9,6 +9,7 @@
 #include "bench_common.hpp"
 
 #include "model/fused_tanh.hpp"
+#include "model/packed_lhs_product.hpp"
 #include "moesim/core/normal_rows.hpp"
 #include "moesim/model/mean_field_langevin.hpp"
 
@@ -89,14 +90,6 @@ std::string tanh_json(Eigen::Index elements, Eigen::Index dim, double min_second
         vectorised / normals * 1e9, per_particle / normals * 1e9);
 }
 
-// CPU seconds this thread has run: unlike wall time, not inflated while other users' processes
-// hold the core (this machine is shared).
-double thread_cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
 struct StepTimes {
     std::vector<double> wall, cpu; // per step, the slowest rank's
 };
@@ -108,9 +101,10 @@ StepTimes time_steps(const boost::mpi::communicator& comm, model::MeanFieldLange
     auto one = [&](StepTimes& out) {
         comm.barrier();
         const auto start = Clock::now();
-        const double cpu_start = thread_cpu_seconds();
+        const double cpu_start = bench::thread_cpu_seconds();
         const double loss = dynamics.step(step++);
-        const double local[2] = {bench::seconds_since(start), thread_cpu_seconds() - cpu_start};
+        const double local[2] = {bench::seconds_since(start),
+                                 bench::thread_cpu_seconds() - cpu_start};
         if (!std::isfinite(loss))
             throw std::runtime_error("non-finite batch loss in benchmark");
         double slowest[2];
@@ -212,16 +206,24 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
         // the Langevin noise alone (a block of normals at a time, as step draws it).
         const auto& net_partition = net.partition();
         const par::IdRange blocks = net_partition.blocks_of(comm.rank());
+        // As predict() forms them: the batch packed once per block width
+        // (model::impl::PackedLhsProduct), then one product per block.
         Eigen::MatrixXd pre;
+        model::impl::PackedLhsProduct<Eigen::RowMajor, Eigen::ColMajor> forward;
         const double t_forward_products = time_phase(comm, reps, [&] {
+            Eigen::Index packed_width = -1;
             for (std::uint64_t b = blocks.begin; b < blocks.end; ++b) {
                 const par::IdRange ids = net_partition.items_in_block(b);
-                pre.noalias() =
-                    inputs *
-                    net.particles()
-                        .middleRows(static_cast<Eigen::Index>(ids.begin - net.local_ids().begin),
-                                    static_cast<Eigen::Index>(ids.size()))
-                        .transpose();
+                const auto width = static_cast<Eigen::Index>(ids.size());
+                if (width != packed_width) {
+                    forward.pack(inputs.data(), s.dim, s.batch, s.dim, width);
+                    packed_width = width;
+                }
+                pre.resize(s.batch, width);
+                forward.multiply(net.particles().data() +
+                                     static_cast<Eigen::Index>(ids.begin - net.local_ids().begin) *
+                                         s.dim,
+                                 s.dim, pre.data(), s.batch);
             }
         });
         const core::Philox noise_rng(seed, "mfld.noise");

@@ -7,7 +7,8 @@
 // across steps (Philox normals by sample id: the same at any rank count); relu experts,
 // loss 0.5 * mean squared residual, as bench/peers/moe_step_torch.py.
 // Usage: bench_moe_step [--sizes 64x4x16x256x1,...] (DIMxEXPERTSxHIDDENxBATCHxK)
-//        [--sample-block 32] [--min-seconds 2] [--min-steps 10] [--gemm 1] [--output FILE];
+//        [--sample-block 32] [--min-seconds 2] [--min-steps 10] [--gemm 1] [--input-gradient 0]
+//        [--output FILE];
 //        runs under mpirun at any rank count (experts in blocks of 1 over the ranks).
 
 #include "bench_common.hpp"
@@ -52,6 +53,7 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
     const double min_seconds = std::stod(bench::option(argc, argv, "--min-seconds", "2"));
     const int min_steps = std::stoi(bench::option(argc, argv, "--min-steps", "10"));
     const bool gemm = bench::option(argc, argv, "--gemm", "1") != "0";
+    const bool input_gradient = bench::option(argc, argv, "--input-gradient", "0") != "0";
     const double gemm_seconds = std::min(0.5, min_seconds);
     const double lr_experts = 0.01, lr_router = 0.01;
     const std::uint64_t seed = 1;
@@ -83,6 +85,8 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
         const par::BlockPartition samples(std::uint64_t(s.batch), sample_block, comm.size());
         model::MoeLayer layer(comm, experts, s.dim, s.hidden, model::Activation::relu,
                               std::make_unique<model::SoftmaxTopKRouter>(s.dim, s.experts, s.k));
+        // As the sgd experiment (and the PyTorch peer, whose inputs need no grad): no dL/dx.
+        layer.set_input_gradient(input_gradient);
         const double sd = 1.0 / std::sqrt(double(s.dim));
         layer.initialize(seed, sd, 1.0 / std::sqrt(double(s.hidden)), sd);
 
@@ -110,10 +114,15 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
         };
         // Per-step seconds: a barrier before each step, the slowest rank's time. Step count
         // chosen by rank 0 from the warm-up and broadcast, so all ranks agree.
+        // CPU time too (the stepping thread's, slowest rank): steadier than wall time on this
+        // shared machine.
+        std::vector<double> cpu_times;
         auto timed = [&] {
             comm.barrier();
             const auto start = Clock::now();
+            const double cpu_start = bench::thread_cpu_seconds();
             one_step();
+            cpu_times.push_back(max_over_ranks(comm, bench::thread_cpu_seconds() - cpu_start));
             return max_over_ranks(comm, bench::seconds_since(start));
         };
         std::vector<double> warmup;
@@ -123,6 +132,7 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
         steps = std::clamp(steps, min_steps, 100000);
         boost::mpi::broadcast(comm, steps, 0);
         layer.phase_seconds() = {};
+        cpu_times.clear();
         std::vector<double> times;
         for (int i = 0; i < steps; ++i)
             times.push_back(timed());
@@ -145,8 +155,11 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
         const double mean_load = double(s.batch * s.k) / double(s.experts);
 
         const double med = bench::median(times);
-        const double expert_flops = 6.0 * double(s.batch * s.k * s.hidden * s.dim);
-        const double router_flops = 6.0 * double(s.batch * s.experts * s.dim);
+        // Forward and weight-gradient products (2 + 2 flops per multiply-add), plus the input
+        // gradient's 2 when it is formed.
+        const double per_term = input_gradient ? 6.0 : 4.0;
+        const double expert_flops = per_term * double(s.batch * s.k * s.hidden * s.dim);
+        const double router_flops = per_term * double(s.batch * s.experts * s.dim);
         const double flops = expert_flops + router_flops;
         std::string fraction = "null";
         if (best > 0)
@@ -154,6 +167,7 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
         size_json.push_back(fmt::format(
             "{{\"dim\": {}, \"experts\": {}, \"hidden\": {}, \"batch\": {}, \"top_k\": {}, "
             "\"steps_timed\": {}, \"median_seconds\": {:.6e}, \"min_seconds\": {:.6e}, "
+            "\"median_cpu_seconds\": {:.6e}, "
             "\"mean_seconds\": {:.6e}, \"gflops\": {:.3f}, \"expert_gflops\": {:.3f}, "
             "\"fraction_of_best_gemm\": {}, \"max_over_mean_expert_load\": {:.4f}, "
             "\"phases_seconds_per_step_slowest_rank\": {{\"route\": {:.6e}, \"dispatch\": "
@@ -161,9 +175,9 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
             "\"dispatch_combine_share_rank0\": {:.4f}, \"dispatch_combine_share_max\": {:.4f}, "
             "\"dispatch_combine_share_mean\": {:.4f}}}",
             s.dim, s.experts, s.hidden, s.batch, s.k, times.size(), med,
-            *std::min_element(times.begin(), times.end()), total / steps, flops / med / 1e9,
-            expert_flops / med / 1e9, fraction, max_load / mean_load, slowest[0], slowest[1],
-            slowest[2], slowest[3], slowest[4], share, share_max, share_mean));
+            *std::min_element(times.begin(), times.end()), bench::median(cpu_times), total / steps,
+            flops / med / 1e9, expert_flops / med / 1e9, fraction, max_load / mean_load, slowest[0],
+            slowest[1], slowest[2], slowest[3], slowest[4], share, share_max, share_mean));
     }
 
     std::string gemm_list;
@@ -174,10 +188,15 @@ std::string run(const boost::mpi::communicator& comm, int argc, char** argv) {
         size_list += (size_list.empty() ? "\n    " : ",\n    ") + j;
     return fmt::format(
         "{{\"benchmark\": \"moe_step\", \"build\": {}, \"sample_block\": {}, \"expert_block\": 1, "
-        "\"activation\": \"relu\", \"flop_count\": \"6*B*k*hidden*d (expert forward, weight and "
-        "input gradients) + 6*B*E*d (router)\", \"gemm\": [{}], \"gemm_best_gflops\": {:.3f}, "
-        "\"sizes\": [{}\n]}}",
-        bench::build_json(comm), sample_block, gemm_list, best, size_list);
+        "\"activation\": \"relu\", \"input_gradient\": {}, \"flop_count\": \"{}\", "
+        "\"gemm\": [{}], \"gemm_best_gflops\": {:.3f}, \"sizes\": [{}\n]}}",
+        bench::build_json(comm), sample_block, input_gradient,
+        input_gradient ? "6*B*k*hidden*d (expert forward, weight and input gradients) + "
+                         "6*B*E*d (router)"
+                       : "4*B*k*hidden*d (expert forward and weight gradients; no input "
+                         "gradient, as the sgd experiment and the PyTorch peer) + 4*B*E*d "
+                         "(router forward and weight gradient)",
+        gemm_list, best, size_list);
 }
 
 } // namespace

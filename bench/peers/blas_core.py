@@ -26,14 +26,17 @@ import sys
 import time
 
 # Names OpenBLAS 0.3.21 accepts in OPENBLAS_CORETYPE (driver/others/dynamic.c) for x86-64,
-# ranked by the instruction set their kernels use. A core ranked below best_core() is
-# "generic" for this CPU.
+# ranked by their fp64 kernels (the peers' products are fp64). A core ranked below best_core()
+# is "generic" for this CPU. Cooperlake ranks with SkylakeX: in Debian's 0.3.21 build its fp64
+# kernels are copies of SkylakeX's (dgemm_kernel_COOPERLAKE and dgemm_kernel_SKYLAKEX are both
+# 0x3681 bytes, `nm -D`); it adds only bf16 (sbgemm) kernels. That build has no SapphireRapids
+# core, so a Sapphire Rapids CPU (AMX, avx512_fp16) is best served by SkylakeX/Cooperlake.
 CORE_RANK = {
     "Prescott": 0, "Katmai": 0, "Coppermine": 0, "Northwood": 0, "Banias": 0, "Atom": 0,
     "Athlon": 0, "Opteron": 0, "Opteron_SSE3": 0, "Nano": 1, "Core2": 1, "Penryn": 1,
     "Dunnington": 1, "Nehalem": 2, "Barcelona": 2, "Bobcat": 2, "Sandybridge": 3,
     "Bulldozer": 3, "Piledriver": 3, "Steamroller": 3, "Excavator": 3, "Haswell": 4, "Zen": 4,
-    "SkylakeX": 5, "Cooperlake": 6, "SapphireRapids": 7,
+    "SkylakeX": 5, "Cooperlake": 5,
 }
 SIMD_FLAGS = ("sse3", "ssse3", "sse4_1", "sse4_2", "avx", "fma", "avx2", "avx512f", "avx512cd",
               "avx512bw", "avx512dq", "avx512vl", "avx512_bf16", "amx_tile")
@@ -58,7 +61,8 @@ def cpu_facts():
 
 
 def best_core(vendor, flags):
-    """The fastest OpenBLAS 0.3.21 core whose instructions this CPU has."""
+    """The fastest OpenBLAS 0.3.21 core (for fp64) whose instructions this CPU has; with bf16
+    (Cooper Lake, Sapphire Rapids) that is Cooperlake, whose fp64 kernels equal SkylakeX's."""
     has = set(flags)
     if {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"} <= has:
         return "Cooperlake" if "avx512_bf16" in has else "SkylakeX"

@@ -106,18 +106,22 @@ def time_size(size, warmup, min_steps, min_seconds):
     model = Moe(dim, experts, hidden, batch, k)
     for _ in range(warmup):
         model.step()
-    times = []
+    times, cpu_times = [], []
     start = time.perf_counter()
     while len(times) < min_steps or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         loss = model.step()
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.thread_time() - c0)  # not inflated by other users' load
     if not math.isfinite(loss):
         raise SystemExit(f"non-finite loss at {size}")
     median = statistics.median(times)
-    flops = 6.0 * batch * k * hidden * dim + 6.0 * batch * experts * dim
+    # As bench_moe_step without input gradients (x needs no grad here): forward and weight
+    # gradient products.
+    flops = 4.0 * batch * k * hidden * dim + 4.0 * batch * experts * dim
     return {"dim": dim, "experts": experts, "hidden": hidden, "batch": batch, "top_k": k,
             "steps_timed": len(times), "median_seconds": median, "min_seconds": min(times),
+            "median_cpu_seconds": statistics.median(cpu_times),
             "gflops": flops / median / 1e9}
 
 

@@ -163,6 +163,7 @@ public:
         const double weight_sd = 1.0 / std::sqrt(static_cast<double>(dim));
         model::MoeLayer moe(comm, experts, dim, hidden, activation,
                             std::make_unique<model::SoftmaxTopKRouter>(dim, n_experts, top_k));
+        moe.set_input_gradient(false); // the layer sits on the data: dL/dx is never used
         const auto width = static_cast<std::uint64_t>(cfg.integer("sgd.vanilla_width"));
         const par::BlockPartition neurons(width, block, comm.size());
         model::TwoLayerNetwork vanilla(comm, neurons, dim, activation);

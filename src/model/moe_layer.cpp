@@ -296,16 +296,23 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
     const std::size_t n_params = router_->parameters().size();
     const par::IdRange blocks = samples.blocks_of(comm_.rank());
     router_partials_.resize(blocks.size() * n_params);
-    input_gradient_.resize(n_local, dim_);
+    if (input_gradient_on_)
+        input_gradient_.resize(n_local, dim_);
+    else
+        input_gradient_.resize(0, 0);
     for (std::uint64_t block = blocks.begin; block < blocks.end; ++block) {
         const par::IdRange ids = samples.items_in_block(block);
         const auto first = static_cast<Eigen::Index>(ids.begin - mine.begin);
         const auto rows = static_cast<Eigen::Index>(ids.size());
         block_dgate_ = dgate_.middleRows(first, rows);
+        if (!input_gradient_on_)
+            block_input_gradient_.resize(0, dim_); // the router's parameter gradient alone
         router_->backward_into(
             block_inputs_[block - blocks.begin], routings_[block - blocks.begin], block_dgate_,
-            std::span<double>(router_partials_).subspan((block - blocks.begin) * n_params, n_params),
-            input_gradient_.middleRows(first, rows));
+            std::span<double>(router_partials_)
+                .subspan((block - blocks.begin) * n_params, n_params),
+            input_gradient_on_ ? Eigen::Ref<RowMatrix>(input_gradient_.middleRows(first, rows))
+                               : Eigen::Ref<RowMatrix>(block_input_gradient_));
     }
     router_gradient_ = par::sum_block_partials(comm_, samples, router_partials_, n_params);
     seconds_.reduce += seconds_since(start);
@@ -353,9 +360,12 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
             pre_gradient.transpose() * batch.inputs;
         output_weight_gradient_.segment(first, hidden_).noalias() =
             batch.activation.transpose() * batch.output_gradient;
-        batch.input_gradient.noalias() = pre_gradient * weights_.middleRows(first, hidden_);
+        if (input_gradient_on_)
+            batch.input_gradient.noalias() = pre_gradient * weights_.middleRows(first, hidden_);
     }
     seconds_.expert += seconds_since(start);
+    if (!input_gradient_on_)
+        return;
 
     // Input gradients back to the sample owners in receive order. Each source rank gets back
     // as many rows as it dispatched to this rank, in its dispatch order, so the rows land at

@@ -8,12 +8,14 @@ void Router::backward_into(const RowMatrix& inputs, const Routing& routing, cons
                            std::span<double> parameter_gradient,
                            Eigen::Ref<RowMatrix> input_gradient) const {
     const std::vector<double> grad = gradient(inputs, routing, dgate);
+    const bool inputs_too = input_gradient.rows() > 0;
     core::require(grad.size() == parameter_gradient.size() &&
-                      input_gradient.rows() == inputs.rows() &&
-                      input_gradient.cols() == inputs.cols(),
+                      (!inputs_too || (input_gradient.rows() == inputs.rows() &&
+                                       input_gradient.cols() == inputs.cols())),
                   "Router::backward_into: a gradient has the wrong size");
     std::copy(grad.begin(), grad.end(), parameter_gradient.begin());
-    input_gradient = this->input_gradient(inputs, routing, dgate);
+    if (inputs_too)
+        input_gradient = this->input_gradient(inputs, routing, dgate);
 }
 
 } // namespace moesim::model

@@ -129,8 +129,8 @@ RowMatrix SoftmaxTopKRouter::logit_gradient(const Routing& routing, const RowMat
 std::vector<double> SoftmaxTopKRouter::gradient(const RowMatrix& inputs, const Routing& routing,
                                                 const RowMatrix& dgate) const {
     std::vector<double> grad(static_cast<std::size_t>(weights_.size()));
-    RowMatrix unused(inputs.rows(), inputs.cols());
-    backward_into(inputs, routing, dgate, grad, unused);
+    RowMatrix none(0, inputs.cols()); // the parameter gradient alone
+    backward_into(inputs, routing, dgate, grad, none);
     return grad;
 }
 
@@ -145,10 +145,11 @@ RowMatrix SoftmaxTopKRouter::input_gradient(const RowMatrix& inputs, const Routi
 void SoftmaxTopKRouter::backward_into(const RowMatrix& inputs, const Routing& routing,
                                       const RowMatrix& dgate, std::span<double> parameter_gradient,
                                       Eigen::Ref<RowMatrix> input_gradient) const {
+    const bool inputs_too = input_gradient.rows() > 0;
     core::require(inputs.rows() == routing.samples() && inputs.cols() == dim() &&
                       parameter_gradient.size() == static_cast<std::size_t>(weights_.size()) &&
-                      input_gradient.rows() == inputs.rows() &&
-                      input_gradient.cols() == inputs.cols(),
+                      (!inputs_too || (input_gradient.rows() == inputs.rows() &&
+                                       input_gradient.cols() == inputs.cols())),
                   "SoftmaxTopKRouter::backward_into: inputs or gradient sizes differ");
     const Eigen::Index n = inputs.rows(), n_exp = weights_.rows();
     // One dL/dlogits for both products. The parameter gradient sums over the block's
@@ -159,6 +160,8 @@ void SoftmaxTopKRouter::backward_into(const RowMatrix& inputs, const Routing& ro
     // Straight into the caller's span (no temporary matrix).
     Eigen::Map<RowMatrix> grad(parameter_gradient.data(), n_exp, inputs.cols());
     grad.noalias() = dlogits.transpose() * inputs;
+    if (!inputs_too)
+        return;
     // Eight columns at a time in a register across the experts, then the remainder: each
     // value is ((dl_0 w_0 + dl_1 w_1) + ...) either way.
     using Chunk = Eigen::Array<double, 8, 1>;

@@ -225,6 +225,43 @@ TEST_SUITE("model::MoeLayer") {
         CHECK(total == s.n_samples * s.k);
     }
 
+    TEST_CASE("without input gradients the parameter gradients keep their bits") {
+        const auto& comm = testing::world();
+        Setup s;
+        s.n_experts = 4;
+        s.k = 2;
+        const SerialMoe moe = make_serial(s);
+        const auto x = values(static_cast<std::size_t>(s.n_samples * s.d), 1.2, 0.3);
+        const std::vector<double> dloss_all =
+            values(static_cast<std::size_t>(s.n_samples), 0.7, 2.0);
+        const auto serial = moe.run(x, s.n_samples, dloss_all);
+        const par::BlockPartition samples(static_cast<std::uint64_t>(s.n_samples), s.sample_block,
+                                          comm.size());
+        const par::IdRange mine = samples.items_of(comm.rank());
+        Eigen::VectorXd dloss(static_cast<Eigen::Index>(mine.size()));
+        for (Eigen::Index i = 0; i < dloss.size(); ++i)
+            dloss(i) = dloss_all[mine.begin + static_cast<std::uint64_t>(i)];
+        auto with = make_layer(comm, s, moe);
+        auto without = make_layer(comm, s, moe);
+        without.set_input_gradient(false);
+        CHECK(with.input_gradient_on());
+        CHECK_FALSE(without.input_gradient_on());
+        for (auto* layer : {&with, &without}) {
+            layer->forward(samples, local_rows(x, s.d, mine));
+            layer->backward(dloss);
+        }
+        CHECK(without.input_gradient().size() == 0);
+        CHECK(with.expert_weight_gradient() == without.expert_weight_gradient());
+        CHECK(with.expert_output_weight_gradient() == without.expert_output_weight_gradient());
+        CHECK(with.router_gradient() == without.router_gradient());
+        // ... and those bits are the right gradients (the serial MoE's, to rounding).
+        const auto d_w =
+            gather_all(comm, without.expert_weight_gradient().data(),
+                       static_cast<std::size_t>(without.expert_weight_gradient().size()));
+        CHECK(close(d_w, serial.d_w, 1e-12));
+        CHECK(close(without.router_gradient(), serial.d_router, 1e-12));
+    }
+
     TEST_CASE("experts that get no samples keep zero gradients and still take part") {
         const auto& comm = testing::world();
         Setup s;

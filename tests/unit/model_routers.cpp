@@ -76,6 +76,15 @@ void check_router_gradients(model::Router& router, const RowMatrix& x) {
         CHECK(router.route(x).expert == routing.expert);
         params[p] = saved;
     }
+    // backward_into: both gradients at once, or (zero input rows) the parameters' alone, with
+    // the same bits as the separate calls.
+    std::vector<double> both(params.size()), alone(params.size());
+    RowMatrix inputs_grad(x.rows(), x.cols()), none(0, x.cols());
+    router.backward_into(x, routing, dgate, both, inputs_grad);
+    router.backward_into(x, routing, dgate, alone, none);
+    CHECK(both == grad);
+    CHECK(alone == grad);
+    CHECK(inputs_grad == input_grad);
 }
 
 std::vector<double> softmax(const Eigen::RowVectorXd& logits) {

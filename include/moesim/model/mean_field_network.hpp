@@ -13,6 +13,7 @@
 #include <boost/mpi/communicator.hpp>
 
 #include <functional>
+#include <memory>
 
 namespace moesim::model {
 
@@ -63,6 +64,12 @@ private:
     Eigen::MatrixXd derivative_; // B x n_local (column-major: a block's columns are contiguous)
     // Scratch of data_gradient_blocks, kept so that a step allocates nothing.
     mutable RowMatrix scaled_inputs_, block_gradient_;
+    Eigen::MatrixXd pre_; // one block's pre-activations, B x block
+    // The batch, packed once per call for all its block products
+    // (src/model/packed_lhs_product.hpp). Scratch: copies may share it, since every call
+    // packs before it multiplies.
+    struct PackedProducts;
+    std::shared_ptr<PackedProducts> packed_;
 };
 
 } // namespace moesim::model

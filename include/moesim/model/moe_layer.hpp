@@ -8,8 +8,8 @@
 // there, router gradients are summed over sample blocks with par::sum_block_partials. Every
 // shape depends on the batch and the routing only, so results are bitwise independent of
 // the rank count; the input gradients of the experts come back by the reverse exchange, so
-// the layer can sit inside a deeper model. Users: the sgd experiment, the routing experiment,
-// tests.
+// the layer can sit inside a deeper model (set_input_gradient(false) skips them). Users: the sgd
+// experiment, the routing experiment, tests.
 
 #include "moesim/model/activation.hpp"
 #include "moesim/model/expert_capacity.hpp"
@@ -86,8 +86,15 @@ public:
     /// Replicated, laid out as router().parameters().
     const std::vector<double>& router_gradient() const noexcept { return router_gradient_; }
     /// d/dx of the last backward()'s sum for this rank's samples (n_local x dim), through the
-    /// router and the experts.
+    /// router and the experts; empty (0 x 0) when input gradients are off.
     const RowMatrix& input_gradient() const noexcept { return input_gradient_; }
+
+    /// Whether backward() forms input_gradient() (on by default). A model whose layer sits on
+    /// its data (the sgd experiment, the benchmark) turns it off: the experts' input products
+    /// (a third of their flops), the reverse exchange of B k dim values and their sums are
+    /// skipped. Parameter gradients are unchanged, bit for bit.
+    void set_input_gradient(bool on) noexcept { input_gradient_on_ = on; }
+    bool input_gradient_on() const noexcept { return input_gradient_on_; }
 
     /// Slots routed to each expert in the last forward(), all experts, same on every rank
     /// (before any capacity dropping).
@@ -159,6 +166,8 @@ private:
     ExpertCapacity capacity_;
     std::uint64_t last_capacity_ = 0;
     RowMatrix input_gradient_;
+    bool input_gradient_on_ = true;
+    RowMatrix block_input_gradient_; // zero rows: the router forms no input gradient
 
     // Cache of the last forward() on the sample side.
     std::optional<par::BlockPartition> samples_;

@@ -64,7 +64,8 @@ public:
     /// gradient() into `parameter_gradient` (parameters().size() values) and input_gradient()
     /// into `input_gradient` (inputs' shape, e.g. rows of a larger matrix) at once, so that a
     /// router can share their common work. Same results as the two calls, which the default
-    /// makes.
+    /// makes. An `input_gradient` of zero rows asks for the parameter gradient alone (a layer
+    /// that needs no dL/dx), with the same bits.
     virtual void backward_into(const RowMatrix& inputs, const Routing& routing,
                                const RowMatrix& dgate, std::span<double> parameter_gradient,
                                Eigen::Ref<RowMatrix> input_gradient) const;
