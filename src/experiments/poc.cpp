@@ -151,9 +151,15 @@ public:
             .integer("poc.entropy_every", 1, 1, 1 << 20,
                      "the k-NN entropy (and so the free energy) every this many frames and at "
                      "the last; NaN in the frames between (it costs ~N^2 d per system)")
+            .boolean("poc.single_system_entropy", true,
+                     "the k-NN entropy (and free energy) of the single systems of M N particles "
+                     "too; false: NaN for them (in the paper's configs they are most of its cost)")
             .integer("poc.frame_systems", 1, 0, 1 << 16,
                      "particle frames are written for systems 0 .. this-1 of each N (and the "
                      "reference)")
+            .integer("poc.particle_frame_every", 1, 1, 1 << 20,
+                     "particle frames (/particles) every this many frames and at the last; the "
+                     "reference's N_inf x (d + 2) values per frame are most of the output")
             .integer("poc.bootstrap_resamples", 1000, 10, 1 << 20,
                      "bootstrap resamples of the systems for the slopes' intervals")
             .real("poc.ci_level", 0.95, 0.5, 0.999, "confidence level of the slopes' intervals");
@@ -207,6 +213,8 @@ public:
         const auto frame_every = static_cast<std::uint64_t>(cfg.integer("run.frame_every"));
         const std::uint64_t n_frames = frame_count(n_steps, frame_every);
         const auto frame_systems = static_cast<std::size_t>(cfg.integer("poc.frame_systems"));
+        const auto particle_frame_every =
+            static_cast<std::uint64_t>(cfg.integer("poc.particle_frame_every"));
 
         const model::TrainTestSplit data =
             model::split_train_test(make_data(cfg, ctx.seed), cfg.real("poc.train_fraction"));
@@ -218,6 +226,7 @@ public:
                                                     .loss = loss_of(cfg)};
         const model::KnnEntropyOptions knn{.k = static_cast<int>(cfg.integer("poc.knn_k"))};
         const auto entropy_every = static_cast<std::uint64_t>(cfg.integer("poc.entropy_every"));
+        const bool single_system_entropy = cfg.boolean("poc.single_system_entropy");
 
         // The systems (see the file comment for the order).
         std::vector<par::SystemSpec> specs;
@@ -305,14 +314,13 @@ public:
             const bool with_entropy = step >= n_steps || (step / frame_every) % entropy_every == 0;
             for (std::size_t s : layout.local_systems()) {
                 const Eigen::VectorXd f = systems[s]->predict(data.test);
+                // The training loss by the forward pass the next step reuses.
                 model::ObjectiveTerms terms;
-                if (with_entropy) {
-                    terms = systems[s]->objective_terms(data.train, knn);
-                } else {
-                    terms.loss = systems[s]->loss(data.train);
-                    terms.second_moment = systems[s]->second_moment();
-                    terms.entropy = std::numeric_limits<double>::quiet_NaN();
-                }
+                terms.loss = systems[s]->train_loss();
+                terms.second_moment = systems[s]->second_moment();
+                terms.entropy = with_entropy && (single_system_entropy || s < first_single)
+                                    ? systems[s]->entropy(knn)
+                                    : std::numeric_limits<double>::quiet_NaN();
                 if (!layout.leads(s))
                     continue;
                 led.insert(led.end(), f.data(), f.data() + f.size());
@@ -347,9 +355,12 @@ public:
                     sup_history[at] = model::sup_distance(f, f_ref);
                     gap_history[at] = objective(s) - objective(reference);
                 }
-            for (std::size_t s = 0; s < n_systems; ++s)
-                frame.require_finite(with_entropy ? "free_energy" : "loss + l2 second_moment",
-                                     with_entropy ? term(s, free_energy) : objective(s));
+            for (std::size_t s = 0; s < n_systems; ++s) {
+                const bool has_entropy =
+                    with_entropy && (single_system_entropy || s < first_single);
+                frame.require_finite(has_entropy ? "free_energy" : "loss + l2 second_moment",
+                                     has_entropy ? term(s, free_energy) : objective(s));
+            }
             for (std::size_t t = 0; t < n_terms; ++t) {
                 std::vector<double> column(n_systems);
                 for (std::size_t s = 0; s < n_systems; ++s)
@@ -361,13 +372,15 @@ public:
             frame.observable("distance_sup", {sup_history.data() + k * per_frame, per_frame},
                              {m_max, n_n});
             frame.observable("gap", {gap_history.data() + k * per_frame, per_frame}, {m_max, n_n});
-            frame.particles("reference", specs[reference].particles, row, rows_of(reference));
-            for (std::size_t i = 0; i < n_n; ++i)
-                for (std::size_t m = 0; m < frame_systems; ++m) {
-                    const std::size_t s = i * m_max + m;
-                    frame.particles(fmt::format("N{}_system{}", n_grid[i], m), specs[s].particles,
-                                    row, rows_of(s));
-                }
+            if (step >= n_steps || (step / frame_every) % particle_frame_every == 0) {
+                frame.particles("reference", specs[reference].particles, row, rows_of(reference));
+                for (std::size_t i = 0; i < n_n; ++i)
+                    for (std::size_t m = 0; m < frame_systems; ++m) {
+                        const std::size_t s = i * m_max + m;
+                        frame.particles(fmt::format("N{}_system{}", n_grid[i], m),
+                                        specs[s].particles, row, rows_of(s));
+                    }
+            }
             if (with_entropy) { // frames without the entropy show the last value
                 if (std::isnan(first_free_energy))
                     first_free_energy = term(reference, free_energy);
@@ -465,7 +478,7 @@ public:
             };
             const Eigen::VectorXd f_ref = final_prediction(reference);
             const core::Philox draws(ctx.seed, "poc.ensemble");
-            std::vector<double> sup(n_draws * m_max * n_n), l2(sup.size());
+            std::vector<double> sup(n_draws * m_max * n_n), l2(sup.size()), test_loss(sup.size());
             model::RowMatrix predictions(static_cast<Eigen::Index>(m_max),
                                          static_cast<Eigen::Index>(n_test));
             for (std::size_t i = 0; i < n_n; ++i) {
@@ -481,6 +494,7 @@ public:
                         const std::size_t at = (r * m_max + size - 1) * n_n + i;
                         sup[at] = model::sup_distance(merged, f_ref);
                         l2[at] = model::l2_distance(merged, f_ref);
+                        test_loss[at] = model::mean_loss(params.loss, merged, data.test.labels);
                     }
             }
             const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -500,6 +514,7 @@ public:
             write_vector(ens + "/N", n_values, {n_n});
             write_vector(ens + "/distance", sup, {n_draws, m_max, n_n});
             write_vector(ens + "/distance_l2", l2, {n_draws, m_max, n_n});
+            write_vector(ens + "/test_loss", test_loss, {n_draws, m_max, n_n});
             write_vector(ens + "/single_system", single_sup, {n_n, m_max});
             write_vector(ens + "/single_system_l2", single_l2, {n_n, m_max});
 

@@ -3,6 +3,7 @@
 #include "moesim/core/error.hpp"
 #include "moesim/core/normal_rows.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/model/initial_particles.hpp"
 #include "moesim/par/deterministic_sum.hpp"
 
 #include <algorithm>
@@ -28,15 +29,8 @@ FullBatchLangevin::FullBatchLangevin(boost::mpi::communicator comm, par::BlockPa
 }
 
 void FullBatchLangevin::initialize(double init_sd) {
-    const core::Philox rng(seed_, "poc.init");
-    RowMatrix& theta = network_.particles();
-    const auto first = network_.local_ids().begin;
-    for (Eigen::Index i = 0; i < theta.rows(); ++i) {
-        rng.fill_normal(
-            first + static_cast<std::uint64_t>(i), 0,
-            std::span<double>(theta.row(i).data(), static_cast<std::size_t>(theta.cols())));
-        theta.row(i) *= init_sd;
-    }
+    fill_initial_particles(core::Philox(seed_, "poc.init"), network_.local_ids().begin, init_sd,
+                           network_.particles());
 }
 
 RowMatrix FullBatchLangevin::drift() {
@@ -50,7 +44,9 @@ RowMatrix FullBatchLangevin::drift() {
 double FullBatchLangevin::step(std::uint64_t step) {
     core::require(step <= std::numeric_limits<std::uint32_t>::max(),
                   "FullBatchLangevin::step: step beyond the noise counter's 32 bits");
-    const Eigen::VectorXd f = network_.forward(train_.inputs);
+    const Eigen::VectorXd f =
+        forward_done_ ? *std::move(forward_done_) : network_.forward(train_.inputs);
+    forward_done_.reset();
     const double train_loss = mean_loss(params_.loss, f, train_.labels);
     const Eigen::VectorXd dloss = mean_loss_gradient(params_.loss, f, train_.labels);
     const RowMatrix gradient = network_.data_gradient(train_.inputs, dloss);
@@ -71,11 +67,10 @@ double FullBatchLangevin::step(std::uint64_t step) {
         const auto grad = gradient.middleRows(begin, width);
         if (noise_scale > 0) {
             xi.resize(width, theta.cols());
-            core::fill_normal_rows(rng, first + static_cast<std::uint64_t>(begin),
-                                   static_cast<std::uint32_t>(step),
-                                   static_cast<std::size_t>(width),
-                                   static_cast<std::size_t>(theta.cols()),
-                                   std::span<double>(xi.data(), xi.size()));
+            core::fill_normal_rows(
+                rng, first + static_cast<std::uint64_t>(begin), static_cast<std::uint32_t>(step),
+                static_cast<std::size_t>(width), static_cast<std::size_t>(theta.cols()),
+                std::span<double>(xi.data(), xi.size()));
             rows = (decay * rows - eta * grad) + noise_scale * xi;
         } else {
             rows = decay * rows - eta * grad;
@@ -86,6 +81,15 @@ double FullBatchLangevin::step(std::uint64_t step) {
 
 double FullBatchLangevin::loss(const LabelledData& data) const {
     return mean_loss(params_.loss, network_.predict(data.inputs), data.labels);
+}
+
+double FullBatchLangevin::train_loss() {
+    forward_done_ = network_.forward(train_.inputs);
+    return mean_loss(params_.loss, *forward_done_, train_.labels);
+}
+
+double FullBatchLangevin::entropy(const KnnEntropyOptions& options) const {
+    return knn_entropy(comm_, network_.partition(), network_.particles(), options);
 }
 
 double FullBatchLangevin::second_moment() const {
@@ -107,7 +111,7 @@ ObjectiveTerms FullBatchLangevin::objective_terms(const LabelledData& data,
     ObjectiveTerms terms;
     terms.loss = loss(data);
     terms.second_moment = second_moment();
-    terms.entropy = knn_entropy(comm_, network_.partition(), network_.particles(), entropy);
+    terms.entropy = this->entropy(entropy);
     return terms;
 }
 

@@ -2,6 +2,7 @@
 
 #include "moesim/core/normal_rows.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/model/initial_particles.hpp"
 #include "moesim/par/deterministic_sum.hpp"
 
 #include <cmath>
@@ -18,15 +19,8 @@ MeanFieldLangevin::MeanFieldLangevin(boost::mpi::communicator comm, par::BlockPa
       seed_(seed) {}
 
 void MeanFieldLangevin::initialize(double init_sd) {
-    const core::Philox rng(seed_, "mfld.init");
-    RowMatrix& theta = network_.particles();
-    const auto first = network_.local_ids().begin;
-    for (Eigen::Index i = 0; i < theta.rows(); ++i) {
-        rng.fill_normal(
-            first + static_cast<std::uint64_t>(i), 0,
-            std::span<double>(theta.row(i).data(), static_cast<std::size_t>(theta.cols())));
-        theta.row(i) *= init_sd;
-    }
+    fill_initial_particles(core::Philox(seed_, "mfld.init"), network_.local_ids().begin, init_sd,
+                           network_.particles());
 }
 
 double MeanFieldLangevin::step(std::uint64_t step) {

@@ -1,12 +1,14 @@
 # The poc experiment end to end at 2 ranks: bad input is exit 2 naming the key; from the
 # particle frames and the data written by the run, an independent numpy implementation of
 # the paper's network (f = (R/N) sum_i tanh(theta3) tanh(<theta1, z> + theta2)) reproduces the
-# distances to the reference, the objective gaps, the merge of all M_max systems and the
-# free energy (loss + lambda' E|theta|^2 - lambda H_knn, H_knn by scipy's kd-tree); the
-# log-log slope is the least-squares slope of the means, inside its interval; at t = 0, when
-# the particles are independent N(0, init_sd^2 I) draws, the squared distances are the Monte
-# Carlo error of two independent means, so their slope in N is -1 within its interval; and
-# the plotting helper draws the run.
+# distances to the reference, the objective gaps, the merge of all M_max systems (its
+# distance and its test loss) and the free energy (loss + lambda' E|theta|^2 - lambda H_knn,
+# H_knn by scipy's kd-tree); the log-log slope is the least-squares slope of the means,
+# inside its interval; at t = 0, when the particles are independent N(0, init_sd^2 I) draws,
+# the squared distances are the Monte Carlo error of two independent means, so their slope in
+# N is -1 within its interval; the plotting helper draws the run; poc.entropy_every,
+# poc.particle_frame_every and poc.single_system_entropy leave out what they say and change
+# nothing else.
 source "$(dirname "$0")/common.sh"
 cd "$(mktemp -d ./poc.XXXX)"
 bad() { # bad LOG PATTERN --set ...: exit 2, the pattern in the message, no output
@@ -89,6 +91,12 @@ ens = f["estimates/ensemble/distance"][()]
 for i in range(len(n)):
     want = np.max(np.abs(merged[i] - f_ref))
     assert np.allclose(ens[:, m_max - 1, i], want, rtol=1e-9, atol=1e-12), (ens[:, m_max - 1, i], want)
+# The merge's test loss (logistic on the circles), recomputed from the merged predictions.
+y_test = f["estimates/data/test_labels"][()]
+test_loss = f["estimates/ensemble/test_loss"][()]
+for i in range(len(n)):
+    want = np.mean(np.logaddexp(0.0, -y_test * merged[i]))
+    assert np.allclose(test_loss[:, m_max - 1, i], want, rtol=1e-9, atol=1e-12), (test_loss[:, m_max - 1, i], want)
 # M = 1 draws are single systems of the pool: their distances are among the systems'.
 for i in range(len(n)):
     assert all(np.isclose(sup[:, i, T - 1], d).any() for d in ens[:, 0, i])
@@ -118,9 +126,9 @@ expect_exit 0 plot.log py "$MOESIM_SOURCE_DIR/python/plot_poc.py" poc.h5 -o poc.
 # poc.entropy_every = 2: the k-NN entropy (and so the free energy) only every other frame and
 # at the last, NaN between; nothing else changes (the dynamics never use the estimate).
 expect_exit 0 sparse.log mpirun_moesim 2 run --quiet "$MOESIM_SOURCE_DIR/tests/cli/experiments/poc.toml" \
-    --out every1.h5
+    --set poc.particle_frame_every=1 --out every1.h5
 expect_exit 0 sparse.log mpirun_moesim 2 run --quiet "$MOESIM_SOURCE_DIR/tests/cli/experiments/poc.toml" \
-    --set poc.entropy_every=2 --out every2.h5
+    --set poc.particle_frame_every=1 --set poc.entropy_every=2 --out every2.h5
 py - every1.h5 every2.h5 <<'PY'
 import sys
 
@@ -139,4 +147,55 @@ for term in ("loss", "second_moment", "test_loss"):
 for name in ("distance", "gap", "slope"):
     assert np.array_equal(full[f"estimates/poc/{name}"][()], sparse[f"estimates/poc/{name}"][()])
 print(f"poc.entropy_every = 2: entropy in {has.sum()} of {T} frames, everything else identical")
+PY
+
+# poc.particle_frame_every = 2: particle frames only every other frame and at the last, the
+# same values as in the run that writes them every frame; nothing else changes.
+expect_exit 0 sparse.log mpirun_moesim 2 run --quiet "$MOESIM_SOURCE_DIR/tests/cli/experiments/poc.toml" \
+    --set poc.particle_frame_every=2 --out particles2.h5
+py - every1.h5 particles2.h5 <<'PY'
+import sys
+
+import h5py
+import numpy as np
+
+full, sparse = (h5py.File(p, "r") for p in sys.argv[1:])
+T = full["observables/loss/value"].shape[0]
+keep = [t for t in range(T) if t % 2 == 0 or t == T - 1]
+names = list(full["particles"])
+assert names and names == list(sparse["particles"]), (names, list(sparse["particles"]))
+for name in names:
+    a, b = full[f"particles/{name}"], sparse[f"particles/{name}"]
+    assert np.array_equal(a["step"][()][keep], b["step"][()]), name
+    assert np.array_equal(a["value"][()][keep], b["value"][()]), name
+for group in ("observables", "estimates"):
+    def same(path, obj):
+        if isinstance(obj, h5py.Dataset):
+            assert np.array_equal(obj[()], sparse[group][path][()], equal_nan=obj.dtype.kind == "f"), path
+    full[group].visititems(same)
+print(f"poc.particle_frame_every = 2: particles in {len(keep)} of {T} frames, everything else identical")
+PY
+
+# poc.single_system_entropy = false: no k-NN entropy (NaN) for the single systems of M N
+# particles; every other value identical.
+expect_exit 0 sparse.log mpirun_moesim 2 run --quiet "$MOESIM_SOURCE_DIR/tests/cli/experiments/poc.toml" \
+    --set poc.particle_frame_every=1 --set poc.single_system_entropy=false --out nosingle.h5
+py - every1.h5 nosingle.h5 <<'PY'
+import sys
+
+import h5py
+import numpy as np
+
+full, cut = (h5py.File(p, "r") for p in sys.argv[1:])
+single = full["estimates/systems/kind"][()] == 2
+assert single.any()
+for term in ("entropy", "free_energy"):
+    a, b = full[f"observables/{term}/value"][()], cut[f"observables/{term}/value"][()]
+    assert np.isnan(b[:, single]).all() and np.array_equal(a[:, ~single], b[:, ~single]), term
+def same(path, obj):
+    if isinstance(obj, h5py.Dataset) and not path.startswith(("observables/entropy", "observables/free_energy")):
+        assert np.array_equal(obj[()], cut[path][()], equal_nan=obj.dtype.kind == "f"), path
+for group in ("observables", "estimates", "particles"):
+    full[group].visititems(lambda p, o: same(f"{group}/{p}", o))
+print(f"poc.single_system_entropy = false: NaN entropy for {single.sum()} single systems, the rest identical")
 PY

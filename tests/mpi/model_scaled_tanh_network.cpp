@@ -159,6 +159,34 @@ TEST_SUITE("model::FullBatchLangevin") {
         }
     }
 
+    TEST_CASE("train_loss() before a step is loss(train) and leaves the trajectory's bits") {
+        const auto& comm = testing::world();
+        const auto data =
+            model::split_train_test(model::concentric_circles(7, {.samples = 40}), 0.8);
+        const model::FullBatchLangevinParams params{
+            .learning_rate = 0.1, .l2 = 0.1, .entropy = 0.01, .scale = 10.0};
+        auto make = [&] {
+            model::FullBatchLangevin dyn(comm, par::BlockPartition(21, 4, comm.size()), data.train,
+                                         params, model::system_seed(3, 1));
+            dyn.initialize(1.0);
+            return dyn;
+        };
+        model::FullBatchLangevin plain = make(), framed = make();
+        std::vector<double> plain_losses, framed_losses;
+        for (std::uint64_t step = 0; step < 9; ++step) {
+            if (step % 3 == 0) { // a frame before this step
+                const double expected = framed.loss(data.train);
+                const double frame_loss = framed.train_loss();
+                CHECK(same_bits(std::vector<double>{frame_loss}, std::vector<double>{expected}));
+            }
+            plain_losses.push_back(plain.step(step));
+            framed_losses.push_back(framed.step(step));
+        }
+        CHECK(same_bits(framed_losses, plain_losses));
+        CHECK(same_bits(all_particles(comm, framed.network()),
+                        all_particles(comm, plain.network())));
+    }
+
     TEST_CASE("without data (R = 0) the particles reach the variance lambda / (2 lambda')") {
         const auto& comm = testing::world();
         const auto data = model::concentric_circles(1, {.samples = 4});

@@ -19,6 +19,7 @@
 #include <boost/mpi/communicator.hpp>
 
 #include <cstdint>
+#include <optional>
 
 namespace moesim::model {
 
@@ -70,12 +71,22 @@ public:
 
     /// (1/n) sum_b l(f(z_b), y_b) over `data`. Collective; independent of the rank count.
     double loss(const LabelledData& data) const;
+
+    /// loss(train) by the forward pass the next step() needs, which that step then reuses
+    /// instead of repeating it (a frame's training loss costs nothing extra), with the same
+    /// bits as loss(train) and as that step's own forward pass. Valid until the particles
+    /// change other than by step(). Collective; independent of the rank count.
+    double train_loss();
     /// f(z_b) for every row of `data.inputs`. Collective; independent of the rank count.
     Eigen::VectorXd predict(const LabelledData& data) const {
         return network_.predict(data.inputs);
     }
     /// (1/N) sum_i |theta_i|^2. Collective; independent of the rank count.
     double second_moment() const;
+    /// The k-NN entropy estimate of the particle cloud (model/knn_entropy.hpp). Collective;
+    /// independent of the rank count.
+    double entropy(const KnnEntropyOptions& options = {}) const;
+
     /// loss on `data`, second moment and the k-NN entropy of the particle cloud.
     /// Collective; independent of the rank count.
     ObjectiveTerms objective_terms(const LabelledData& data,
@@ -92,6 +103,8 @@ private:
     const LabelledData& train_;
     FullBatchLangevinParams params_;
     std::uint64_t seed_;
+    // The training-set predictions of train_loss()'s forward pass, for the next step().
+    std::optional<Eigen::VectorXd> forward_done_;
 };
 
 } // namespace moesim::model
