@@ -9,7 +9,10 @@
 // router_expert_cosine, router_expert_cosine_mean, router_similarity,
 // router_similarity_signed, coupling, coupling_mean}; timers /timing/<name> per router; at the
 // end the summary table /estimates/routers/{name, final_loss, maxvio, cv, drop_rate, coupling,
-// router_similarity}.
+// router_similarity}. The metrics cost little beside the steps: a frame's forward and
+// backward on the next batch are the next step's own (reused), its test loss is on a small
+// set (routing.test_samples), its series are written every 10 frames, and the summary's
+// final loss is on a larger set evaluated once (routing.final_test_samples).
 
 #include "experiments/clustered_data_config.hpp"
 #include "experiments/experiment.hpp"
@@ -35,6 +38,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 
 namespace moesim::experiments {
@@ -123,6 +127,10 @@ struct RouterRun {
     // drop_rate, coupling, router_similarity, frames, frames with a finite coupling.
     std::vector<double> summary = std::vector<double>(7, 0.0);
     double last_test_loss = not_a_number;
+    // A frame's forward and backward on the batch of step `pass_step`, with the parameters
+    // that step starts from: the step reuses them (the same bits) instead of a second pass.
+    std::optional<std::uint64_t> pass_step;
+    Eigen::VectorXd pass_residual;
 
     // Router rows (or centroids), E x dim.
     RowMatrix rows() const {
@@ -153,7 +161,13 @@ public:
              .link_note = " (default: He_2 of each cluster's own direction)",
              .shared_direction = false})
             .integer("routing.batch", 128, 1, 1 << 24, "fresh tokens T per step")
-            .integer("routing.test_samples", 2048, 1, 1 << 24, "fixed test set size")
+            .integer("routing.test_samples", 128, 1, 1 << 24,
+                     "test set of each frame's test_loss (the first test_samples of the test "
+                     "stream); a frame costs about test_samples / (batch * run.frame_every) of "
+                     "the run's forward passes")
+            .integer("routing.final_test_samples", 2048, 1, 1 << 24,
+                     "test set of /estimates/routers/final_loss (the first final_test_samples "
+                     "of the test stream), evaluated once after the last step")
             .string("routing.activation", "he2", model::activation_names(),
                     "activation of the experts' hidden neurons")
             .integer("routing.num_experts", 8, 1, 1 << 20, "number of experts E (Megatron: "
@@ -292,6 +306,8 @@ public:
         // every sample is drawn by (step, id).
         Steps steps;
         steps.label = "routing";
+        // 14 series per router per frame: written every 10 frames, one write per series.
+        steps.frames_per_write = 10;
         for (RouterRun& run : runs) {
             steps.phases.push_back(run.name);
             auto& moe = *run.moe;
@@ -343,19 +359,36 @@ public:
         steps.time = [&](std::uint64_t step) { return static_cast<double>(step * batch); };
 
         const par::BlockPartition batch_samples(batch, block, comm.size());
-        const auto n_test = static_cast<std::uint64_t>(cfg.integer("routing.test_samples"));
-        const par::BlockPartition test_samples(n_test, block, comm.size());
-        const par::IdRange my_test = test_samples.items_of(comm.rank());
-        RowMatrix test_local_inputs;
-        Eigen::VectorXd test_local_labels;
-        std::vector<int> test_local_clusters;
-        data.sample("test", my_test.begin, static_cast<Eigen::Index>(my_test.size()),
-                    test_local_inputs, test_local_labels, test_local_clusters);
+        // A test set: this rank's samples of the first n of the test stream.
+        struct TestSet {
+            par::BlockPartition samples;
+            RowMatrix inputs;
+            Eigen::VectorXd labels;
+        };
+        auto test_set = [&](const char* key) {
+            TestSet set{par::BlockPartition(static_cast<std::uint64_t>(cfg.integer(key)), block,
+                                            comm.size()),
+                        {},
+                        {}};
+            const par::IdRange mine = set.samples.items_of(comm.rank());
+            std::vector<int> clusters;
+            data.sample("test", mine.begin, static_cast<Eigen::Index>(mine.size()), set.inputs,
+                        set.labels, clusters);
+            return set;
+        };
+        const TestSet frame_test = test_set("routing.test_samples");
+        const auto& test_samples = frame_test.samples;
+        const auto& test_local_inputs = frame_test.inputs;
+        const auto& test_local_labels = frame_test.labels;
 
         RowMatrix local_inputs, batch_inputs;
         Eigen::VectorXd local_labels, batch_labels;
         std::vector<int> local_clusters, batch_clusters;
+        std::optional<std::uint64_t> loaded_step;
         auto load_batch = [&](std::uint64_t step) {
+            if (loaded_step == step)
+                return;
+            loaded_step = step;
             const par::IdRange mine = batch_samples.items_of(comm.rank());
             data.sample("train", step * batch + mine.begin, static_cast<Eigen::Index>(mine.size()),
                         local_inputs, local_labels, local_clusters);
@@ -377,6 +410,11 @@ public:
             for (RouterRun& run : runs) {
                 auto& moe = *run.moe;
                 const std::string group = "/routers/" + run.name;
+                // The test set first: the batch's forward and backward below are left in the
+                // layer for the step, which reuses them.
+                const Eigen::VectorXd test_residual =
+                    moe.forward(test_samples, test_local_inputs) - test_local_labels;
+                const double test = mean_loss(test_samples, test_residual);
                 const Eigen::VectorXd residual =
                     moe.forward(batch_samples, local_inputs) - local_labels;
                 const double train = mean_loss(batch_samples, residual);
@@ -390,11 +428,15 @@ public:
                 }
                 const double drop_rate = (routed - kept) / routed;
                 const Balance bal = balance_of(load);
-                // Gradients of the prediction loss alone on this batch: the coupling.
+                // Gradients of the prediction loss alone on this batch (the step's own): the
+                // coupling.
                 moe.backward(residual / static_cast<double>(batch));
+                run.pass_step = step;
+                run.pass_residual = residual;
                 const RowMatrix rows = run.rows();
                 const auto& router_gradient = moe.router_gradient();
-                std::vector<double> local_cosine, local_coupling;
+                // Per local expert: (router-expert cosine, coupling), gathered in one call.
+                std::vector<double> local_geometry;
                 for (Eigen::Index le = 0; le < static_cast<Eigen::Index>(moe.local_experts().size());
                      ++le) {
                     const auto e = static_cast<Eigen::Index>(moe.local_experts().begin) + le;
@@ -413,12 +455,16 @@ public:
                             }
                         }
                     }
-                    local_cosine.push_back(cos_sum / static_cast<double>(hidden));
-                    local_coupling.push_back(coupling_n > 0 ? coupling_sum / coupling_n
+                    local_geometry.push_back(cos_sum / static_cast<double>(hidden));
+                    local_geometry.push_back(coupling_n > 0 ? coupling_sum / coupling_n
                                                             : not_a_number);
                 }
-                const auto router_expert = par::all_gather_rows(comm, experts, local_cosine, 1);
-                const auto coupling = par::all_gather_rows(comm, experts, local_coupling, 1);
+                const auto geometry = par::all_gather_rows(comm, experts, local_geometry, 2);
+                std::vector<double> router_expert(n_exp), coupling(n_exp);
+                for (std::size_t e = 0; e < n_exp; ++e) {
+                    router_expert[e] = geometry[2 * e];
+                    coupling[e] = geometry[2 * e + 1];
+                }
                 double similarity = 0, similarity_signed = 0, pairs = 0;
                 for (Eigen::Index e = 0; e < rows.rows(); ++e)
                     for (Eigen::Index f = e + 1; f < rows.rows(); ++f) {
@@ -430,10 +476,6 @@ public:
                 similarity = pairs > 0 ? similarity / pairs : not_a_number;
                 similarity_signed = pairs > 0 ? similarity_signed / pairs : not_a_number;
                 const double coupling_mean = finite_mean(coupling);
-
-                const Eigen::VectorXd test_residual =
-                    moe.forward(test_samples, test_local_inputs) - test_local_labels;
-                const double test = mean_loss(test_samples, test_residual);
                 frame.require_finite(run.name + " loss", train);
                 frame.require_finite(run.name + " loss", test);
 
@@ -474,9 +516,12 @@ public:
             for (RouterRun& run : runs) {
                 scope.timers().time(run.name, [&] {
                     auto& moe = *run.moe;
-                    const Eigen::VectorXd residual =
-                        moe.forward(batch_samples, local_inputs) - local_labels;
-                    moe.backward(residual / static_cast<double>(batch));
+                    if (run.pass_step != step) {
+                        run.pass_residual = moe.forward(batch_samples, local_inputs) - local_labels;
+                        moe.backward(run.pass_residual / static_cast<double>(batch));
+                    }
+                    run.pass_step.reset();
+                    const Eigen::VectorXd& residual = run.pass_residual;
                     moe.expert_weights() -= lr_experts * moe.expert_weight_gradient();
                     moe.expert_output_weights() -= lr_experts * moe.expert_output_weight_gradient();
                     auto router = moe.router().parameters();
@@ -515,10 +560,13 @@ public:
             const std::size_t n = runs.size();
             std::vector<std::string> names;
             std::vector<double> final_loss, maxvio, cv, drop_rate, coupling, similarity;
-            for (const RouterRun& run : runs) {
+            const TestSet final_test = test_set("routing.final_test_samples");
+            for (RouterRun& run : runs) {
                 const auto& s = run.summary;
                 names.push_back(run.name);
-                final_loss.push_back(run.last_test_loss);
+                const Eigen::VectorXd residual =
+                    run.moe->forward(final_test.samples, final_test.inputs) - final_test.labels;
+                final_loss.push_back(mean_loss(final_test.samples, residual));
                 const double frames = s[5] > 0 ? s[5] : not_a_number;
                 maxvio.push_back(s[0] / frames);
                 cv.push_back(s[1] / frames);

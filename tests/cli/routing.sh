@@ -14,7 +14,8 @@ expect_in router.log "key 'routing.routers'"
 
 common=(--set run.steps=40 --set run.frame_every=10 --set run.block_size=16
         --set routing.dim=8 --set routing.clusters=2 --set 'routing.link_coefficients=[0.0, 1.0, 0.0, 1.0]'
-        --set routing.batch=40 --set routing.test_samples=64 --set routing.num_experts=4)
+        --set routing.batch=40 --set routing.test_samples=64 --set routing.final_test_samples=64
+        --set routing.num_experts=4)
 expect_exit 0 capped.log mpirun_moesim 2 run -e routing --out capped.h5 "${common[@]}" \
     --set routing.moe_expert_capacity_factor=0.8 --set routing.moe_token_drop_policy=position
 expect_exit 0 dropless.log mpirun_moesim 2 run -e routing --out dropless.h5 "${common[@]}" \
@@ -42,7 +43,7 @@ def check(path, factor):
             assert np.array_equal(v("dead_experts"), (kept == 0).sum(1))
             late = step * 2 >= steps
             s = f["estimates/routers"]
-            assert s["final_loss"][i] == v("test_loss")[-1]
+            assert s["final_loss"][i] == v("test_loss")[-1]  # final_test_samples = test_samples
             for col, key in [("maxvio", "maxvio"), ("cv", "cv"), ("drop_rate", "drop_rate"),
                              ("router_similarity", "router_similarity")]:
                 assert np.isclose(s[col][i], v(key)[late].mean(), rtol=1e-12), (name, col)
