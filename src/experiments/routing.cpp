@@ -383,17 +383,20 @@ public:
 
         RowMatrix local_inputs, batch_inputs;
         Eigen::VectorXd local_labels, batch_labels;
-        std::vector<int> local_clusters, batch_clusters;
+        std::vector<int> batch_clusters;
         std::optional<std::uint64_t> loaded_step;
         auto load_batch = [&](std::uint64_t step) {
             if (loaded_step == step)
                 return;
             loaded_step = step;
             const par::IdRange mine = batch_samples.items_of(comm.rank());
-            data.sample("train", step * batch + mine.begin, static_cast<Eigen::Index>(mine.size()),
-                        local_inputs, local_labels, local_clusters);
             data.sample("train", step * batch, static_cast<Eigen::Index>(batch), batch_inputs,
                         batch_labels, batch_clusters);
+            // This rank's rows of the whole batch (every sample is a function of its id).
+            const auto first = static_cast<Eigen::Index>(mine.begin);
+            const auto rows = static_cast<Eigen::Index>(mine.size());
+            local_inputs = batch_inputs.middleRows(first, rows);
+            local_labels = batch_labels.segment(first, rows);
         };
         auto mean_loss = [&](const par::BlockPartition& samples, const Eigen::VectorXd& residual) {
             std::vector<double> squares(static_cast<std::size_t>(residual.size()));
