@@ -1,7 +1,8 @@
 // routing: routers, capacity and load balance compared on one data stream (MODELS.md section
 // 5, issue 14). Every router of routing.routers trains its own expert-parallel MoE layer from
-// the same initial experts on the same seed and the same clustered single-index samples
-// (sgd's data, MODELS.md section 2), one after the other within each step. Config keys follow
+// the same initial experts on the same seed and the same samples (routing.data: sgd's
+// clustered single-index data, MODELS.md section 2, or a mixture of linear experts), one
+// after the other within each step. Config keys follow
 // Megatron-Core (moe_router_topk, moe_aux_loss_coeff, moe_z_loss_coeff,
 // moe_expert_capacity_factor, moe_token_drop_policy, moe_router_bias_update_rate, ...; MODELS.md
 // section 5.1). Writes every frame, per router, /routers/<name>/observables/{tokens_per_expert,
@@ -25,6 +26,7 @@
 #include "moesim/model/expert_capacity.hpp"
 #include "moesim/model/kmeans_router.hpp"
 #include "moesim/model/loss_free_bias.hpp"
+#include "moesim/model/mixture_of_linear_experts.hpp"
 #include "moesim/model/moe_layer.hpp"
 #include "moesim/model/router_losses.hpp"
 #include "moesim/model/sigmoid_topk_router.hpp"
@@ -54,6 +56,13 @@ const std::vector<std::string>& router_names() {
     static const std::vector<std::string> names{"aux_loss", "loss_free", "sigmoid",
                                                 "sigmoid_bias", "kmeans",   "control"};
     return names;
+}
+
+model::MixtureOfLinearExpertsSpec linear_experts_spec(const core::Config& cfg) {
+    return {.dim = static_cast<Eigen::Index>(cfg.integer("routing.dim")),
+            .experts = static_cast<int>(cfg.integer("routing.clusters")),
+            .gate_scale = cfg.real("routing.rho"),
+            .label_noise = cfg.real("routing.label_noise")};
 }
 
 RouterKind parse_router(const std::string& name) {
@@ -160,6 +169,13 @@ public:
              .link_coefficients = {0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0},
              .link_note = " (default: He_2 of each cluster's own direction)",
              .shared_direction = false})
+            .string("routing.data", "clustered", {"clustered", "linear_experts"},
+                    "the data stream: clustered (sgd's clustered single-index data, keys "
+                    "above) or linear_experts (a mixture of linear experts: x ~ N(0, I_d), "
+                    "latent expert c drawn with probability softmax_c(rho <g_c, x>) over "
+                    "routing.clusters orthonormal gate directions g_c, y = <beta_c, x> + "
+                    "label_noise N(0, 1) with orthonormal beta_c orthogonal to every g_c; "
+                    "link_coefficients and shared_direction unused; needs dim >= 2 clusters)")
             .integer("routing.batch", 128, 1, 1 << 24, "fresh tokens T per step")
             .integer("routing.test_samples", 128, 1, 1 << 24,
                      "test set of each frame's test_loss (the first test_samples of the test "
@@ -220,7 +236,15 @@ public:
     }
 
     void validate(const core::Config& cfg, const boost::mpi::communicator&) const override {
-        validate_clustered_data(cfg, "routing");
+        if (cfg.string("routing.data") == "clustered")
+            validate_clustered_data(cfg, "routing");
+        else if (const auto spec = linear_experts_spec(cfg);
+                 spec.dim < model::MixtureOfLinearExperts::vectors_needed(spec))
+            throw core::ConfigError(
+                {cfg.origin("routing.dim")}, "routing.dim",
+                fmt::format("is {}, below the 2 * routing.clusters = {} orthonormal gate and "
+                            "expert directions of routing.data = \"linear_experts\"",
+                            spec.dim, model::MixtureOfLinearExperts::vectors_needed(spec)));
         if (cfg.integer("routing.moe_router_topk") > cfg.integer("routing.num_experts"))
             throw core::ConfigError({cfg.origin("routing.moe_router_topk")},
                                     "routing.moe_router_topk",
@@ -232,9 +256,26 @@ public:
     std::vector<KeyFigure> run(Context& ctx) override {
         const core::Config& cfg = ctx.config;
         const auto& comm = ctx.comm;
-        const model::ClusteredSingleIndexSpec spec = clustered_data_spec(cfg, "routing");
-        const model::ClusteredSingleIndex data(ctx.seed, spec);
-        const auto dim = spec.dim;
+        // The data stream: every sample a function of (seed, stream, sample id).
+        std::optional<model::ClusteredSingleIndex> clustered;
+        std::optional<model::MixtureOfLinearExperts> linear_experts;
+        if (cfg.string("routing.data") == "clustered")
+            clustered.emplace(ctx.seed, clustered_data_spec(cfg, "routing"));
+        else
+            linear_experts.emplace(ctx.seed, linear_experts_spec(cfg));
+        const struct {
+            const std::optional<model::ClusteredSingleIndex>& clustered;
+            const std::optional<model::MixtureOfLinearExperts>& linear_experts;
+            void sample(const std::string& stream, std::uint64_t first, Eigen::Index count,
+                        RowMatrix& inputs, Eigen::VectorXd& labels,
+                        std::vector<int>& clusters) const {
+                if (clustered)
+                    clustered->sample(stream, first, count, inputs, labels, clusters);
+                else
+                    linear_experts->sample(stream, first, count, inputs, labels, clusters);
+            }
+        } data{clustered, linear_experts};
+        const auto dim = static_cast<Eigen::Index>(cfg.integer("routing.dim"));
         const auto n_experts = cfg.integer("routing.num_experts");
         const auto n_exp = static_cast<std::uint64_t>(n_experts);
         const auto top_k = static_cast<Eigen::Index>(cfg.integer("routing.moe_router_topk"));
