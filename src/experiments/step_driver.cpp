@@ -128,6 +128,19 @@ std::vector<KeyFigure> run_steps(Context& ctx, Steps steps) {
     // Frames in the output: a restart's output holds those before its checkpoint's step.
     std::uint64_t frames = ctx.checkpoint.restart_frames();
 
+    // Whether the buffered frames are due: frames_per_write of them, or write_every_seconds
+    // since the last write by rank 0's clock (broadcast, so every rank agrees).
+    auto last_write = std::chrono::steady_clock::now();
+    auto write_due = [&](std::uint64_t pending_count) {
+        if (pending_count >= steps.frames_per_write)
+            return true;
+        if (steps.write_every_seconds <= 0)
+            return false;
+        bool due = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_write)
+                       .count() >= steps.write_every_seconds;
+        boost::mpi::broadcast(ctx.comm, due, 0);
+        return due;
+    };
     // Writes the buffered frames, one append per series in path order, and flushes once.
     auto write_pending = [&] {
         if (pending_frames == 0)
@@ -139,6 +152,7 @@ std::vector<KeyFigure> run_steps(Context& ctx, Steps steps) {
         }
         ctx.output.flush();
         pending_frames = 0;
+        last_write = std::chrono::steady_clock::now();
         frames = series.at("/timing/step").frames();
     };
     auto write_frame = [&](std::uint64_t step) {
@@ -157,8 +171,9 @@ std::vector<KeyFigure> run_steps(Context& ctx, Steps steps) {
             p.values.push_back(timers.seconds(phase));
         }
         timers.reset();
-        if (++pending_frames >= steps.frames_per_write)
-            write_pending();
+        // The write counts as frame time (of the next frame interval: this one's is taken).
+        if (write_due(++pending_frames))
+            timers.time("frame", write_pending);
         progress.update(step, frame.headline_name(), frame.headline_value());
     };
 

@@ -137,7 +137,8 @@ struct Steps {
     std::string label;    ///< progress label, e.g. "mfld"
     core::StateSet state; ///< saved by checkpoints, filled on a restart
     /// Phases a step times besides the driver's own "step" (the whole step) and "frame" (a
-    /// whole frame); all are written every frame under /timing/<phase>.
+    /// whole frame and the writes of buffered series); all are written every frame under
+    /// /timing/<phase>.
     std::vector<std::string> phases;
     /// Sets the state of a fresh run (not called on a restart). Collective.
     std::function<void()> initialize;
@@ -153,6 +154,10 @@ struct Steps {
     /// a failed finite check and after the last frame; a killed run's file may lack up to
     /// frames_per_write - 1 frames after its last checkpoint, which a restart recomputes.
     std::uint64_t frames_per_write = 1;
+    /// If positive, the buffer is also written once this many seconds have passed since the
+    /// last write (rank 0's clock, broadcast each frame): the output then lags the run by
+    /// about this much at most, whatever the frame rate. The bytes written are the same.
+    double write_every_seconds = 0;
     /// After the last frame: final tables (/estimates) and the experiment's key figures.
     /// Collective.
     std::function<std::vector<KeyFigure>()> finish;
