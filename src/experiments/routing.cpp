@@ -450,46 +450,53 @@ public:
         };
 
         steps.frame = [&](std::uint64_t step, Frame& frame) {
-            // Everything on the batch the next step trains on (before its update).
+            // Everything on the batch the next step trains on (before its update). Per router
+            // the local work first; then one reduction each for the train losses, the test
+            // losses and the per-expert geometry of all routers (a collective costs more than
+            // a router's frame arithmetic at 2 ranks).
             load_batch(step);
             const bool in_summary = 2 * step >= n_steps;
-            for (RouterRun& run : runs) {
+            const std::size_t n_runs = runs.size();
+            const auto n_local_experts = static_cast<std::size_t>(experts.items_of(comm.rank()).size());
+            const auto n_batch_local = static_cast<std::size_t>(local_inputs.rows());
+            const auto n_test_local = static_cast<std::size_t>(test_local_inputs.rows());
+            // Row-major: a row per local sample (or local expert), a column (pair) per router.
+            std::vector<double> train_squares(n_batch_local * n_runs);
+            std::vector<double> test_squares(n_test_local * n_runs);
+            std::vector<double> local_geometry(n_local_experts * 2 * n_runs);
+            std::vector<RowMatrix> router_rows(n_runs);
+            for (std::size_t i = 0; i < n_runs; ++i) {
+                RouterRun& run = runs[i];
                 auto& moe = *run.moe;
-                const std::string group = "/routers/" + run.name;
                 // The test set first: the batch's forward and backward below are left in the
                 // layer for the step, which reuses them.
                 const Eigen::VectorXd test_residual =
                     moe.forward(test_samples, test_local_inputs) - test_local_labels;
-                const double test = mean_loss(test_samples, test_residual);
+                for (std::size_t b = 0; b < n_test_local; ++b) {
+                    const double r = test_residual(static_cast<Eigen::Index>(b));
+                    test_squares[b * n_runs + i] = 0.5 * r * r;
+                }
                 const Eigen::VectorXd residual =
                     moe.forward(batch_samples, local_inputs) - local_labels;
-                const double train = mean_loss(batch_samples, residual);
-                const std::vector<double> load = moe.expert_load();
-                const std::vector<double> processed = moe.expert_processed();
-                double routed = 0, kept = 0, dead = 0;
-                for (std::size_t e = 0; e < n_exp; ++e) {
-                    routed += load[e];
-                    kept += processed[e];
-                    dead += processed[e] == 0 ? 1.0 : 0.0;
+                for (std::size_t b = 0; b < n_batch_local; ++b) {
+                    const double r = residual(static_cast<Eigen::Index>(b));
+                    train_squares[b * n_runs + i] = 0.5 * r * r;
                 }
-                const double drop_rate = (routed - kept) / routed;
-                const Balance bal = balance_of(load);
                 // Gradients of the prediction loss alone on this batch (the step's own): the
                 // coupling.
                 moe.backward(residual / static_cast<double>(batch));
                 run.pass_step = step;
                 run.pass_residual = residual;
-                const RowMatrix rows = run.rows();
+                router_rows[i] = run.rows();
+                const RowMatrix& rows = router_rows[i];
                 const auto& router_gradient = moe.router_gradient();
-                // Per local expert: (router-expert cosine, coupling), gathered in one call.
-                std::vector<double> local_geometry;
-                for (Eigen::Index le = 0; le < static_cast<Eigen::Index>(moe.local_experts().size());
-                     ++le) {
-                    const auto e = static_cast<Eigen::Index>(moe.local_experts().begin) + le;
+                // Per local expert: (router-expert cosine, coupling).
+                for (std::size_t le = 0; le < n_local_experts; ++le) {
+                    const auto e = static_cast<Eigen::Index>(moe.local_experts().begin + le);
                     double cos_sum = 0, coupling_sum = 0;
                     int coupling_n = 0;
                     for (Eigen::Index j = 0; j < hidden; ++j) {
-                        const auto r = le * hidden + j;
+                        const auto r = static_cast<Eigen::Index>(le) * hidden + j;
                         cos_sum += std::abs(cosine(rows.row(e), moe.expert_weights().row(r)));
                         if (!router_gradient.empty()) {
                             const Eigen::Map<const Eigen::RowVectorXd> g(
@@ -501,16 +508,38 @@ public:
                             }
                         }
                     }
-                    local_geometry.push_back(cos_sum / static_cast<double>(hidden));
-                    local_geometry.push_back(coupling_n > 0 ? coupling_sum / coupling_n
-                                                            : not_a_number);
+                    double* out = local_geometry.data() + (le * n_runs + i) * 2;
+                    out[0] = cos_sum / static_cast<double>(hidden);
+                    out[1] = coupling_n > 0 ? coupling_sum / coupling_n : not_a_number;
                 }
-                const auto geometry = par::all_gather_rows(comm, experts, local_geometry, 2);
+            }
+            const auto train_sums = par::deterministic_sum(comm, batch_samples, train_squares, n_runs);
+            const auto test_sums = par::deterministic_sum(comm, test_samples, test_squares, n_runs);
+            const auto geometry = par::all_gather_rows(comm, experts, local_geometry, 2 * n_runs);
+
+            for (std::size_t i = 0; i < n_runs; ++i) {
+                RouterRun& run = runs[i];
+                auto& moe = *run.moe;
+                const std::string group = "/routers/" + run.name;
+                const double train = train_sums[i] / static_cast<double>(batch_samples.n_items());
+                const double test = test_sums[i] / static_cast<double>(test_samples.n_items());
+                // The layer's last forward was this batch's.
+                const std::vector<double> load = moe.expert_load();
+                const std::vector<double> processed = moe.expert_processed();
+                double routed = 0, kept = 0, dead = 0;
+                for (std::size_t e = 0; e < n_exp; ++e) {
+                    routed += load[e];
+                    kept += processed[e];
+                    dead += processed[e] == 0 ? 1.0 : 0.0;
+                }
+                const double drop_rate = (routed - kept) / routed;
+                const Balance bal = balance_of(load);
                 std::vector<double> router_expert(n_exp), coupling(n_exp);
                 for (std::size_t e = 0; e < n_exp; ++e) {
-                    router_expert[e] = geometry[2 * e];
-                    coupling[e] = geometry[2 * e + 1];
+                    router_expert[e] = geometry[(e * n_runs + i) * 2];
+                    coupling[e] = geometry[(e * n_runs + i) * 2 + 1];
                 }
+                const RowMatrix& rows = router_rows[i];
                 double similarity = 0, similarity_signed = 0, pairs = 0;
                 for (Eigen::Index e = 0; e < rows.rows(); ++e)
                     for (Eigen::Index f = e + 1; f < rows.rows(); ++f) {
