@@ -457,7 +457,8 @@ public:
             load_batch(step);
             const bool in_summary = 2 * step >= n_steps;
             const std::size_t n_runs = runs.size();
-            const auto n_local_experts = static_cast<std::size_t>(experts.items_of(comm.rank()).size());
+            const auto n_local_experts =
+                static_cast<std::size_t>(experts.items_of(comm.rank()).size());
             const auto n_batch_local = static_cast<std::size_t>(local_inputs.rows());
             const auto n_test_local = static_cast<std::size_t>(test_local_inputs.rows());
             // Row-major: a row per local sample (or local expert), a column (pair) per router.
@@ -513,7 +514,8 @@ public:
                     out[1] = coupling_n > 0 ? coupling_sum / coupling_n : not_a_number;
                 }
             }
-            const auto train_sums = par::deterministic_sum(comm, batch_samples, train_squares, n_runs);
+            const auto train_sums =
+                par::deterministic_sum(comm, batch_samples, train_squares, n_runs);
             const auto test_sums = par::deterministic_sum(comm, test_samples, test_squares, n_runs);
             const auto geometry = par::all_gather_rows(comm, experts, local_geometry, 2 * n_runs);
 

@@ -18,8 +18,9 @@ MixtureOfLinearExperts::MixtureOfLinearExperts(std::uint64_t seed, MixtureOfLine
     const core::Philox rng(seed_, "linear_experts.geometry");
     RowMatrix basis(n_vectors, spec_.dim);
     for (Eigen::Index i = 0; i < n_vectors; ++i) {
-        rng.fill_normal(static_cast<std::uint64_t>(i), 0,
-                        std::span<double>(basis.row(i).data(), static_cast<std::size_t>(spec_.dim)));
+        rng.fill_normal(
+            static_cast<std::uint64_t>(i), 0,
+            std::span<double>(basis.row(i).data(), static_cast<std::size_t>(spec_.dim)));
         for (int pass = 0; pass < 2; ++pass)
             for (Eigen::Index j = 0; j < i; ++j)
                 basis.row(i) -= basis.row(i).dot(basis.row(j)) * basis.row(j);

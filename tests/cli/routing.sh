@@ -10,8 +10,8 @@ expect_exit 2 topk.log "$MOESIM" run -e routing --out bad.h5 --set routing.num_e
 expect_in topk.log "key 'routing.moe_router_topk'.*is 4, more than routing.num_experts = 3"
 expect_exit 2 router.log "$MOESIM" run -e routing --out bad.h5 --set 'routing.routers=["switch"]'
 expect_in router.log "key 'routing.routers'"
-expect_exit 2 linear.log "$MOESIM" run -e routing --out bad.h5 --set 'routing.data="linear_experts"' \
-    --set routing.dim=7 --set routing.clusters=4
+expect_exit 2 linear.log "$MOESIM" run -e routing --out bad.h5 \
+    --set 'routing.data="linear_experts"' --set routing.dim=7 --set routing.clusters=4
 expect_in linear.log "key 'routing.dim'.*is 7, below the 2 \\* routing.clusters = 8"
 [ ! -e bad.h5 ] || fail "a config error left bad.h5 behind"
 
