@@ -339,6 +339,7 @@ public:
             run.moe = std::make_unique<model::MoeLayer>(comm, experts, dim, hidden, activation,
                                                         std::move(router));
             run.moe->set_capacity(capacity);
+            run.moe->set_input_gradients(false); // the layer is the whole model
             runs.push_back(std::move(run));
         }
 

@@ -353,9 +353,12 @@ void MoeLayer::backward(const Eigen::VectorXd& dloss) {
             pre_gradient.transpose() * batch.inputs;
         output_weight_gradient_.segment(first, hidden_).noalias() =
             batch.activation.transpose() * batch.output_gradient;
-        batch.input_gradient.noalias() = pre_gradient * weights_.middleRows(first, hidden_);
+        if (input_gradients_)
+            batch.input_gradient.noalias() = pre_gradient * weights_.middleRows(first, hidden_);
     }
     seconds_.expert += seconds_since(start);
+    if (!input_gradients_)
+        return;
 
     // Input gradients back to the sample owners in receive order. Each source rank gets back
     // as many rows as it dispatched to this rank, in its dispatch order, so the rows land at

@@ -86,8 +86,12 @@ public:
     /// Replicated, laid out as router().parameters().
     const std::vector<double>& router_gradient() const noexcept { return router_gradient_; }
     /// d/dx of the last backward()'s sum for this rank's samples (n_local x dim), through the
-    /// router and the experts.
+    /// router and the experts. Only with input gradients on (the default).
     const RowMatrix& input_gradient() const noexcept { return input_gradient_; }
+    /// Off: backward() skips the experts' input gradients and the exchange that returns them
+    /// (a layer that is the first of its model needs none); the parameter gradients are the
+    /// same bits, input_gradient() is then undefined.
+    void set_input_gradients(bool on) noexcept { input_gradients_ = on; }
 
     /// Slots routed to each expert in the last forward(), all experts, same on every rank
     /// (before any capacity dropping).
@@ -157,6 +161,7 @@ private:
     Eigen::VectorXd output_weight_gradient_;
     std::vector<double> router_gradient_, load_, processed_;
     ExpertCapacity capacity_;
+    bool input_gradients_ = true;
     std::uint64_t last_capacity_ = 0;
     RowMatrix input_gradient_;
 
