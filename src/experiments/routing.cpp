@@ -472,8 +472,10 @@ public:
                 auto& moe = *run.moe;
                 // The test set first: the batch's forward and backward below are left in the
                 // layer for the step, which reuses them.
+                moe.set_expert_counts(false); // the test set's counts are not recorded
                 const Eigen::VectorXd test_residual =
                     moe.forward(test_samples, test_local_inputs) - test_local_labels;
+                moe.set_expert_counts(true);
                 for (std::size_t b = 0; b < n_test_local; ++b) {
                     const double r = test_residual(static_cast<Eigen::Index>(b));
                     test_squares[b * n_runs + i] = 0.5 * r * r;
@@ -595,7 +597,10 @@ public:
                 scope.timers().time(run.name, [&] {
                     auto& moe = *run.moe;
                     if (run.pass_step != step) {
+                        // Only the loss-free bias reads this step's expert counts.
+                        moe.set_expert_counts(run.biased);
                         run.pass_residual = moe.forward(batch_samples, local_inputs) - local_labels;
+                        moe.set_expert_counts(true);
                         moe.backward(run.pass_residual / static_cast<double>(batch));
                     }
                     run.pass_step.reset();

@@ -93,6 +93,11 @@ public:
     /// same bits, input_gradient() is then undefined.
     void set_input_gradients(bool on) noexcept { input_gradients_ = on; }
 
+    /// Off: forward() skips the two collectives that count expert_load() and
+    /// expert_processed(), which then still hold the counts of the last forward() that made
+    /// them (for forward passes whose counts nobody reads). Outputs and gradients are the same
+    /// bits either way. On by default.
+    void set_expert_counts(bool on) noexcept { expert_counts_ = on; }
     /// Slots routed to each expert in the last forward(), all experts, same on every rank
     /// (before any capacity dropping).
     const std::vector<double>& expert_load() const noexcept { return load_; }
@@ -162,6 +167,7 @@ private:
     std::vector<double> router_gradient_, load_, processed_;
     ExpertCapacity capacity_;
     bool input_gradients_ = true;
+    bool expert_counts_ = true;
     std::uint64_t last_capacity_ = 0;
     RowMatrix input_gradient_;
 
