@@ -14,7 +14,9 @@ Inputs are fixed across steps: no data sampling is timed, as in moesim's /timing
 (which also includes no sampling: the batch is drawn before the routers' timers start).
 
 Run: OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 bench/peers/routing_step_torch.py
-Prints JSON: per router the median seconds per step.
+Prints (or writes to --output) JSON: per router the median wall and CPU seconds per step, and
+the OpenBLAS core in effect with torch's own 1024^3 fp64 GEMM rate (blas_core.report).
+bench/run_routing_step runs it beside moesim on the peer's best OpenBLAS core.
 """
 
 import argparse
@@ -24,6 +26,8 @@ import statistics
 import time
 
 import torch
+
+import blas_core
 
 ROUTERS = ["aux_loss", "loss_free", "sigmoid", "sigmoid_bias", "kmeans", "control"]
 
@@ -118,6 +122,7 @@ class Layer:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--output", help="write JSON here instead of stdout")
     args = parser.parse_args()
     torch.set_num_threads(1)
     out = {"benchmark": "routing_step_torch", "torch_version": torch.__version__, "routers": {}}
@@ -125,14 +130,25 @@ def main():
         layer = Layer(router)
         for _ in range(20):
             layer.step()
-        times = []
+        times, cpu = [], []
         for _ in range(args.steps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             loss = layer.step()
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         assert math.isfinite(loss), router
-        out["routers"][router] = {"median_seconds": statistics.median(times)}
-    print(json.dumps(out, indent=2))
+        out["routers"][router] = {"median_seconds": statistics.median(times),
+                                  "min_seconds": min(times),
+                                  "mean_cpu_seconds": sum(cpu) / len(cpu),
+                                  "steps_timed": len(times)}
+    # The OpenBLAS core in effect and torch's own 1024^3 fp64 GEMM rate, in this process.
+    out["openblas"] = blas_core.report("torch")
+    text = json.dumps(out, indent=2)
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 // routing: routers, capacity and load balance compared on one data stream (MODELS.md section
 // 5, issue 14). Every router of routing.routers trains its own expert-parallel MoE layer from
-// the same initial experts on the same seed and the same clustered single-index samples
-// (sgd's data, MODELS.md section 2), one after the other within each step. Config keys follow
+// the same initial experts on the same seed and the same samples (routing.data: sgd's
+// clustered single-index data, MODELS.md section 2, or a mixture of linear experts), one
+// after the other within each step. Config keys follow
 // Megatron-Core (moe_router_topk, moe_aux_loss_coeff, moe_z_loss_coeff,
 // moe_expert_capacity_factor, moe_token_drop_policy, moe_router_bias_update_rate, ...; MODELS.md
 // section 5.1). Writes every frame, per router, /routers/<name>/observables/{tokens_per_expert,
@@ -9,7 +10,10 @@
 // router_expert_cosine, router_expert_cosine_mean, router_similarity,
 // router_similarity_signed, coupling, coupling_mean}; timers /timing/<name> per router; at the
 // end the summary table /estimates/routers/{name, final_loss, maxvio, cv, drop_rate, coupling,
-// router_similarity}.
+// router_similarity}. The metrics cost little beside the steps: a frame's forward and
+// backward on the next batch are the next step's own (reused), its test loss is on a small
+// set (routing.test_samples), its series are buffered and written every 5 s, and the summary's
+// final loss is on a larger set evaluated once (routing.final_test_samples).
 
 #include "experiments/clustered_data_config.hpp"
 #include "experiments/experiment.hpp"
@@ -22,6 +26,7 @@
 #include "moesim/model/expert_capacity.hpp"
 #include "moesim/model/kmeans_router.hpp"
 #include "moesim/model/loss_free_bias.hpp"
+#include "moesim/model/mixture_of_linear_experts.hpp"
 #include "moesim/model/moe_layer.hpp"
 #include "moesim/model/router_losses.hpp"
 #include "moesim/model/sigmoid_topk_router.hpp"
@@ -35,6 +40,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 
 namespace moesim::experiments {
@@ -50,6 +56,13 @@ const std::vector<std::string>& router_names() {
     static const std::vector<std::string> names{"aux_loss", "loss_free", "sigmoid",
                                                 "sigmoid_bias", "kmeans",   "control"};
     return names;
+}
+
+model::MixtureOfLinearExpertsSpec linear_experts_spec(const core::Config& cfg) {
+    return {.dim = static_cast<Eigen::Index>(cfg.integer("routing.dim")),
+            .experts = static_cast<int>(cfg.integer("routing.clusters")),
+            .gate_scale = cfg.real("routing.rho"),
+            .label_noise = cfg.real("routing.label_noise")};
 }
 
 RouterKind parse_router(const std::string& name) {
@@ -123,6 +136,10 @@ struct RouterRun {
     // drop_rate, coupling, router_similarity, frames, frames with a finite coupling.
     std::vector<double> summary = std::vector<double>(7, 0.0);
     double last_test_loss = not_a_number;
+    // A frame's forward and backward on the batch of step `pass_step`, with the parameters
+    // that step starts from: the step reuses them (the same bits) instead of a second pass.
+    std::optional<std::uint64_t> pass_step;
+    Eigen::VectorXd pass_residual;
 
     // Router rows (or centroids), E x dim.
     RowMatrix rows() const {
@@ -152,8 +169,21 @@ public:
              .link_coefficients = {0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0},
              .link_note = " (default: He_2 of each cluster's own direction)",
              .shared_direction = false})
+            .string("routing.data", "clustered", {"clustered", "linear_experts"},
+                    "the data stream: clustered (sgd's clustered single-index data, keys "
+                    "above) or linear_experts (a mixture of linear experts: x ~ N(0, I_d), "
+                    "latent expert c drawn with probability softmax_c(rho <g_c, x>) over "
+                    "routing.clusters orthonormal gate directions g_c, y = <beta_c, x> + "
+                    "label_noise N(0, 1) with orthonormal beta_c orthogonal to every g_c; "
+                    "link_coefficients and shared_direction unused; needs dim >= 2 clusters)")
             .integer("routing.batch", 128, 1, 1 << 24, "fresh tokens T per step")
-            .integer("routing.test_samples", 2048, 1, 1 << 24, "fixed test set size")
+            .integer("routing.test_samples", 128, 1, 1 << 24,
+                     "test set of each frame's test_loss (the first test_samples of the test "
+                     "stream); a frame costs about test_samples / (batch * run.frame_every) of "
+                     "the run's forward passes")
+            .integer("routing.final_test_samples", 2048, 1, 1 << 24,
+                     "test set of /estimates/routers/final_loss (the first final_test_samples "
+                     "of the test stream), evaluated once after the last step")
             .string("routing.activation", "he2", model::activation_names(),
                     "activation of the experts' hidden neurons")
             .integer("routing.num_experts", 8, 1, 1 << 20, "number of experts E (Megatron: "
@@ -206,7 +236,15 @@ public:
     }
 
     void validate(const core::Config& cfg, const boost::mpi::communicator&) const override {
-        validate_clustered_data(cfg, "routing");
+        if (cfg.string("routing.data") == "clustered")
+            validate_clustered_data(cfg, "routing");
+        else if (const auto spec = linear_experts_spec(cfg);
+                 spec.dim < model::MixtureOfLinearExperts::vectors_needed(spec))
+            throw core::ConfigError(
+                {cfg.origin("routing.dim")}, "routing.dim",
+                fmt::format("is {}, below the 2 * routing.clusters = {} orthonormal gate and "
+                            "expert directions of routing.data = \"linear_experts\"",
+                            spec.dim, model::MixtureOfLinearExperts::vectors_needed(spec)));
         if (cfg.integer("routing.moe_router_topk") > cfg.integer("routing.num_experts"))
             throw core::ConfigError({cfg.origin("routing.moe_router_topk")},
                                     "routing.moe_router_topk",
@@ -218,9 +256,26 @@ public:
     std::vector<KeyFigure> run(Context& ctx) override {
         const core::Config& cfg = ctx.config;
         const auto& comm = ctx.comm;
-        const model::ClusteredSingleIndexSpec spec = clustered_data_spec(cfg, "routing");
-        const model::ClusteredSingleIndex data(ctx.seed, spec);
-        const auto dim = spec.dim;
+        // The data stream: every sample a function of (seed, stream, sample id).
+        std::optional<model::ClusteredSingleIndex> clustered;
+        std::optional<model::MixtureOfLinearExperts> linear_experts;
+        if (cfg.string("routing.data") == "clustered")
+            clustered.emplace(ctx.seed, clustered_data_spec(cfg, "routing"));
+        else
+            linear_experts.emplace(ctx.seed, linear_experts_spec(cfg));
+        const struct {
+            const std::optional<model::ClusteredSingleIndex>& clustered;
+            const std::optional<model::MixtureOfLinearExperts>& linear_experts;
+            void sample(const std::string& stream, std::uint64_t first, Eigen::Index count,
+                        RowMatrix& inputs, Eigen::VectorXd& labels,
+                        std::vector<int>& clusters) const {
+                if (clustered)
+                    clustered->sample(stream, first, count, inputs, labels, clusters);
+                else
+                    linear_experts->sample(stream, first, count, inputs, labels, clusters);
+            }
+        } data{clustered, linear_experts};
+        const auto dim = static_cast<Eigen::Index>(cfg.integer("routing.dim"));
         const auto n_experts = cfg.integer("routing.num_experts");
         const auto n_exp = static_cast<std::uint64_t>(n_experts);
         const auto top_k = static_cast<Eigen::Index>(cfg.integer("routing.moe_router_topk"));
@@ -284,6 +339,7 @@ public:
             run.moe = std::make_unique<model::MoeLayer>(comm, experts, dim, hidden, activation,
                                                         std::move(router));
             run.moe->set_capacity(capacity);
+            run.moe->set_input_gradient(false); // the layer is the whole model
             runs.push_back(std::move(run));
         }
 
@@ -292,6 +348,10 @@ public:
         // every sample is drawn by (step, id).
         Steps steps;
         steps.label = "routing";
+        // 14 series per router per frame, each write of a series collective (about 20 ms for
+        // all of them at 1 rank): buffered and written every 5 s (or 1000 frames).
+        steps.frames_per_write = 1000;
+        steps.write_every_seconds = 5;
         for (RouterRun& run : runs) {
             steps.phases.push_back(run.name);
             auto& moe = *run.moe;
@@ -343,24 +403,44 @@ public:
         steps.time = [&](std::uint64_t step) { return static_cast<double>(step * batch); };
 
         const par::BlockPartition batch_samples(batch, block, comm.size());
-        const auto n_test = static_cast<std::uint64_t>(cfg.integer("routing.test_samples"));
-        const par::BlockPartition test_samples(n_test, block, comm.size());
-        const par::IdRange my_test = test_samples.items_of(comm.rank());
-        RowMatrix test_local_inputs;
-        Eigen::VectorXd test_local_labels;
-        std::vector<int> test_local_clusters;
-        data.sample("test", my_test.begin, static_cast<Eigen::Index>(my_test.size()),
-                    test_local_inputs, test_local_labels, test_local_clusters);
+        // A test set: this rank's samples of the first n of the test stream.
+        struct TestSet {
+            par::BlockPartition samples;
+            RowMatrix inputs;
+            Eigen::VectorXd labels;
+        };
+        auto test_set = [&](const char* key) {
+            TestSet set{par::BlockPartition(static_cast<std::uint64_t>(cfg.integer(key)), block,
+                                            comm.size()),
+                        {},
+                        {}};
+            const par::IdRange mine = set.samples.items_of(comm.rank());
+            std::vector<int> clusters;
+            data.sample("test", mine.begin, static_cast<Eigen::Index>(mine.size()), set.inputs,
+                        set.labels, clusters);
+            return set;
+        };
+        const TestSet frame_test = test_set("routing.test_samples");
+        const auto& test_samples = frame_test.samples;
+        const auto& test_local_inputs = frame_test.inputs;
+        const auto& test_local_labels = frame_test.labels;
 
         RowMatrix local_inputs, batch_inputs;
         Eigen::VectorXd local_labels, batch_labels;
-        std::vector<int> local_clusters, batch_clusters;
+        std::vector<int> batch_clusters;
+        std::optional<std::uint64_t> loaded_step;
         auto load_batch = [&](std::uint64_t step) {
+            if (loaded_step == step)
+                return;
+            loaded_step = step;
             const par::IdRange mine = batch_samples.items_of(comm.rank());
-            data.sample("train", step * batch + mine.begin, static_cast<Eigen::Index>(mine.size()),
-                        local_inputs, local_labels, local_clusters);
             data.sample("train", step * batch, static_cast<Eigen::Index>(batch), batch_inputs,
                         batch_labels, batch_clusters);
+            // This rank's rows of the whole batch (every sample is a function of its id).
+            const auto first = static_cast<Eigen::Index>(mine.begin);
+            const auto rows = static_cast<Eigen::Index>(mine.size());
+            local_inputs = batch_inputs.middleRows(first, rows);
+            local_labels = batch_labels.segment(first, rows);
         };
         auto mean_loss = [&](const par::BlockPartition& samples, const Eigen::VectorXd& residual) {
             std::vector<double> squares(static_cast<std::size_t>(residual.size()));
@@ -371,37 +451,56 @@ public:
         };
 
         steps.frame = [&](std::uint64_t step, Frame& frame) {
-            // Everything on the batch the next step trains on (before its update).
+            // Everything on the batch the next step trains on (before its update). Per router
+            // the local work first; then one reduction each for the train losses, the test
+            // losses and the per-expert geometry of all routers (a collective costs more than
+            // a router's frame arithmetic at 2 ranks).
             load_batch(step);
             const bool in_summary = 2 * step >= n_steps;
-            for (RouterRun& run : runs) {
+            const std::size_t n_runs = runs.size();
+            const auto n_local_experts =
+                static_cast<std::size_t>(experts.items_of(comm.rank()).size());
+            const auto n_batch_local = static_cast<std::size_t>(local_inputs.rows());
+            const auto n_test_local = static_cast<std::size_t>(test_local_inputs.rows());
+            // Row-major: a row per local sample (or local expert), a column (pair) per router.
+            std::vector<double> train_squares(n_batch_local * n_runs);
+            std::vector<double> test_squares(n_test_local * n_runs);
+            std::vector<double> local_geometry(n_local_experts * 2 * n_runs);
+            std::vector<RowMatrix> router_rows(n_runs);
+            for (std::size_t i = 0; i < n_runs; ++i) {
+                RouterRun& run = runs[i];
                 auto& moe = *run.moe;
-                const std::string group = "/routers/" + run.name;
+                // The test set first: the batch's forward and backward below are left in the
+                // layer for the step, which reuses them.
+                moe.set_expert_counts(false); // the test set's counts are not recorded
+                const Eigen::VectorXd test_residual =
+                    moe.forward(test_samples, test_local_inputs) - test_local_labels;
+                moe.set_expert_counts(true);
+                for (std::size_t b = 0; b < n_test_local; ++b) {
+                    const double r = test_residual(static_cast<Eigen::Index>(b));
+                    test_squares[b * n_runs + i] = 0.5 * r * r;
+                }
                 const Eigen::VectorXd residual =
                     moe.forward(batch_samples, local_inputs) - local_labels;
-                const double train = mean_loss(batch_samples, residual);
-                const std::vector<double> load = moe.expert_load();
-                const std::vector<double> processed = moe.expert_processed();
-                double routed = 0, kept = 0, dead = 0;
-                for (std::size_t e = 0; e < n_exp; ++e) {
-                    routed += load[e];
-                    kept += processed[e];
-                    dead += processed[e] == 0 ? 1.0 : 0.0;
+                for (std::size_t b = 0; b < n_batch_local; ++b) {
+                    const double r = residual(static_cast<Eigen::Index>(b));
+                    train_squares[b * n_runs + i] = 0.5 * r * r;
                 }
-                const double drop_rate = (routed - kept) / routed;
-                const Balance bal = balance_of(load);
-                // Gradients of the prediction loss alone on this batch: the coupling.
+                // Gradients of the prediction loss alone on this batch (the step's own): the
+                // coupling.
                 moe.backward(residual / static_cast<double>(batch));
-                const RowMatrix rows = run.rows();
+                run.pass_step = step;
+                run.pass_residual = residual;
+                router_rows[i] = run.rows();
+                const RowMatrix& rows = router_rows[i];
                 const auto& router_gradient = moe.router_gradient();
-                std::vector<double> local_cosine, local_coupling;
-                for (Eigen::Index le = 0; le < static_cast<Eigen::Index>(moe.local_experts().size());
-                     ++le) {
-                    const auto e = static_cast<Eigen::Index>(moe.local_experts().begin) + le;
+                // Per local expert: (router-expert cosine, coupling).
+                for (std::size_t le = 0; le < n_local_experts; ++le) {
+                    const auto e = static_cast<Eigen::Index>(moe.local_experts().begin + le);
                     double cos_sum = 0, coupling_sum = 0;
                     int coupling_n = 0;
                     for (Eigen::Index j = 0; j < hidden; ++j) {
-                        const auto r = le * hidden + j;
+                        const auto r = static_cast<Eigen::Index>(le) * hidden + j;
                         cos_sum += std::abs(cosine(rows.row(e), moe.expert_weights().row(r)));
                         if (!router_gradient.empty()) {
                             const Eigen::Map<const Eigen::RowVectorXd> g(
@@ -413,12 +512,39 @@ public:
                             }
                         }
                     }
-                    local_cosine.push_back(cos_sum / static_cast<double>(hidden));
-                    local_coupling.push_back(coupling_n > 0 ? coupling_sum / coupling_n
-                                                            : not_a_number);
+                    double* out = local_geometry.data() + (le * n_runs + i) * 2;
+                    out[0] = cos_sum / static_cast<double>(hidden);
+                    out[1] = coupling_n > 0 ? coupling_sum / coupling_n : not_a_number;
                 }
-                const auto router_expert = par::all_gather_rows(comm, experts, local_cosine, 1);
-                const auto coupling = par::all_gather_rows(comm, experts, local_coupling, 1);
+            }
+            const auto train_sums =
+                par::deterministic_sum(comm, batch_samples, train_squares, n_runs);
+            const auto test_sums = par::deterministic_sum(comm, test_samples, test_squares, n_runs);
+            const auto geometry = par::all_gather_rows(comm, experts, local_geometry, 2 * n_runs);
+
+            for (std::size_t i = 0; i < n_runs; ++i) {
+                RouterRun& run = runs[i];
+                auto& moe = *run.moe;
+                const std::string group = "/routers/" + run.name;
+                const double train = train_sums[i] / static_cast<double>(batch_samples.n_items());
+                const double test = test_sums[i] / static_cast<double>(test_samples.n_items());
+                // The layer's last forward was this batch's.
+                const std::vector<double> load = moe.expert_load();
+                const std::vector<double> processed = moe.expert_processed();
+                double routed = 0, kept = 0, dead = 0;
+                for (std::size_t e = 0; e < n_exp; ++e) {
+                    routed += load[e];
+                    kept += processed[e];
+                    dead += processed[e] == 0 ? 1.0 : 0.0;
+                }
+                const double drop_rate = (routed - kept) / routed;
+                const Balance bal = balance_of(load);
+                std::vector<double> router_expert(n_exp), coupling(n_exp);
+                for (std::size_t e = 0; e < n_exp; ++e) {
+                    router_expert[e] = geometry[(e * n_runs + i) * 2];
+                    coupling[e] = geometry[(e * n_runs + i) * 2 + 1];
+                }
+                const RowMatrix& rows = router_rows[i];
                 double similarity = 0, similarity_signed = 0, pairs = 0;
                 for (Eigen::Index e = 0; e < rows.rows(); ++e)
                     for (Eigen::Index f = e + 1; f < rows.rows(); ++f) {
@@ -430,10 +556,6 @@ public:
                 similarity = pairs > 0 ? similarity / pairs : not_a_number;
                 similarity_signed = pairs > 0 ? similarity_signed / pairs : not_a_number;
                 const double coupling_mean = finite_mean(coupling);
-
-                const Eigen::VectorXd test_residual =
-                    moe.forward(test_samples, test_local_inputs) - test_local_labels;
-                const double test = mean_loss(test_samples, test_residual);
                 frame.require_finite(run.name + " loss", train);
                 frame.require_finite(run.name + " loss", test);
 
@@ -474,9 +596,15 @@ public:
             for (RouterRun& run : runs) {
                 scope.timers().time(run.name, [&] {
                     auto& moe = *run.moe;
-                    const Eigen::VectorXd residual =
-                        moe.forward(batch_samples, local_inputs) - local_labels;
-                    moe.backward(residual / static_cast<double>(batch));
+                    if (run.pass_step != step) {
+                        // Only the loss-free bias reads this step's expert counts.
+                        moe.set_expert_counts(run.biased);
+                        run.pass_residual = moe.forward(batch_samples, local_inputs) - local_labels;
+                        moe.set_expert_counts(true);
+                        moe.backward(run.pass_residual / static_cast<double>(batch));
+                    }
+                    run.pass_step.reset();
+                    const Eigen::VectorXd& residual = run.pass_residual;
                     moe.expert_weights() -= lr_experts * moe.expert_weight_gradient();
                     moe.expert_output_weights() -= lr_experts * moe.expert_output_weight_gradient();
                     auto router = moe.router().parameters();
@@ -515,10 +643,13 @@ public:
             const std::size_t n = runs.size();
             std::vector<std::string> names;
             std::vector<double> final_loss, maxvio, cv, drop_rate, coupling, similarity;
-            for (const RouterRun& run : runs) {
+            const TestSet final_test = test_set("routing.final_test_samples");
+            for (RouterRun& run : runs) {
                 const auto& s = run.summary;
                 names.push_back(run.name);
-                final_loss.push_back(run.last_test_loss);
+                const Eigen::VectorXd residual =
+                    run.moe->forward(final_test.samples, final_test.inputs) - final_test.labels;
+                final_loss.push_back(mean_loss(final_test.samples, residual));
                 const double frames = s[5] > 0 ? s[5] : not_a_number;
                 maxvio.push_back(s[0] / frames);
                 cv.push_back(s[1] / frames);

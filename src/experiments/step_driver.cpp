@@ -60,9 +60,12 @@ void Frame::observable(const std::string& name, std::span<const double> values,
 
 void Frame::observable_in(const std::string& group, const std::string& name,
                           std::span<const double> values, std::vector<std::uint64_t> shape) {
-    // Not flushed: the driver's timing series, appended after every frame, flush the file.
-    series(group + "/observables/" + name, false, 0, std::move(shape))
-        .append(step_, time_, values, false);
+    const std::string path = group + "/observables/" + name;
+    series(path, false, 0, std::move(shape));
+    PendingFrames& pending = pending_[path];
+    pending.steps.push_back(step_);
+    pending.times.push_back(time_);
+    pending.values.insert(pending.values.end(), values.begin(), values.end());
 }
 
 void Frame::particles(const std::string& name, std::uint64_t n_global,
@@ -114,6 +117,9 @@ std::vector<KeyFigure> run_steps(Context& ctx, Steps steps) {
         steps.initialize();
 
     std::map<std::string, io::Series, std::less<>> series;
+    PendingSeries pending;
+    std::uint64_t pending_frames = 0;
+    core::require(steps.frames_per_write >= 1, "run_steps: frames_per_write must be positive");
     std::vector<std::string> phases = steps.phases;
     phases.insert(phases.begin(), "step");
     phases.push_back("frame");
@@ -122,24 +128,52 @@ std::vector<KeyFigure> run_steps(Context& ctx, Steps steps) {
     // Frames in the output: a restart's output holds those before its checkpoint's step.
     std::uint64_t frames = ctx.checkpoint.restart_frames();
 
+    // Whether the buffered frames are due: frames_per_write of them, or write_every_seconds
+    // since the last write by rank 0's clock (broadcast, so every rank agrees).
+    auto last_write = std::chrono::steady_clock::now();
+    auto write_due = [&](std::uint64_t pending_count) {
+        if (pending_count >= steps.frames_per_write)
+            return true;
+        if (steps.write_every_seconds <= 0)
+            return false;
+        bool due = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_write)
+                       .count() >= steps.write_every_seconds;
+        boost::mpi::broadcast(ctx.comm, due, 0);
+        return due;
+    };
+    // Writes the buffered frames, one append per series in path order, and flushes once.
+    auto write_pending = [&] {
+        if (pending_frames == 0)
+            return;
+        for (auto& [path, frames_of] : pending) {
+            series.at(path).append_frames(frames_of.steps, frames_of.times, frames_of.values,
+                                          false);
+            frames_of = {};
+        }
+        ctx.output.flush();
+        pending_frames = 0;
+        last_write = std::chrono::steady_clock::now();
+        frames = series.at("/timing/step").frames();
+    };
     auto write_frame = [&](std::uint64_t step) {
         const auto start = std::chrono::steady_clock::now();
-        Frame frame(ctx.output, static_cast<std::int64_t>(step), time_of(step), series);
+        Frame frame(ctx.output, static_cast<std::int64_t>(step), time_of(step), series, pending);
         steps.frame(step, frame);
         timers.add("frame",
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         for (const std::string& phase : phases) {
-            const double seconds = timers.seconds(phase);
-            auto it = series.find("/timing/" + phase);
-            if (it == series.end())
-                it = series
-                         .emplace("/timing/" + phase,
-                                  io::Series::replicated(ctx.output, "/timing/" + phase, {}))
-                         .first;
-            it->second.append(frame.step(), frame.time(), std::span(&seconds, 1));
+            const std::string path = "/timing/" + phase;
+            if (series.find(path) == series.end())
+                series.emplace(path, io::Series::replicated(ctx.output, path, {}));
+            PendingFrames& p = pending[path];
+            p.steps.push_back(frame.step());
+            p.times.push_back(frame.time());
+            p.values.push_back(timers.seconds(phase));
         }
         timers.reset();
-        frames = series.at("/timing/step").frames();
+        // The write counts as frame time (of the next frame interval: this one's is taken).
+        if (write_due(++pending_frames))
+            timers.time("frame", write_pending);
         progress.update(step, frame.headline_name(), frame.headline_value());
     };
 
@@ -147,20 +181,27 @@ std::vector<KeyFigure> run_steps(Context& ctx, Steps steps) {
     for (std::uint64_t step = first_step; step < n_steps; ++step) {
         // One Allreduce per step: the stop flag and the previous step's finite checks.
         const bool checkpoint_due = ctx.checkpoint.due(step, scope.bad());
-        if (ctx.checkpoint.any_bad())
+        if (ctx.checkpoint.any_bad()) {
+            write_pending();
             throw finite_failure(ctx.comm, scope, step - 1);
-        if (checkpoint_due)
+        }
+        if (checkpoint_due) {
+            write_pending();
             ctx.checkpoint.save(step, frames, steps.state);
+        }
         if (step % frame_every == 0)
             write_frame(step);
         timers.time("step", [&] { steps.step(step, scope); });
     }
     if (n_steps > first_step) {
         ctx.checkpoint.agree(scope.bad());
-        if (ctx.checkpoint.any_bad())
+        if (ctx.checkpoint.any_bad()) {
+            write_pending();
             throw finite_failure(ctx.comm, scope, n_steps - 1);
+        }
     }
     write_frame(n_steps);
+    write_pending();
     progress.finish();
 
     std::vector<KeyFigure> figures{{"frames written", fmt::format("{}", frames)}};

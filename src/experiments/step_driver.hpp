@@ -75,13 +75,22 @@ private:
     double bad_value_ = 0.0;
 };
 
+/// Frames of replicated series not yet written, by series path: the driver writes them in
+/// one append_frames per series (path order, the same on every rank).
+struct PendingFrames {
+    std::vector<std::int64_t> steps;
+    std::vector<double> times;
+    std::vector<double> values;
+};
+using PendingSeries = std::map<std::string, PendingFrames, std::less<>>;
+
 /// One frame of output: each named series is created at its first frame (collectively: every
 /// rank writes the same names in the same order) and appended to at every frame.
 class Frame {
 public:
     Frame(io::OutputFile& output, std::int64_t step, double time,
-          std::map<std::string, io::Series, std::less<>>& series)
-        : output_(output), step_(step), time_(time), series_(series) {}
+          std::map<std::string, io::Series, std::less<>>& series, PendingSeries& pending)
+        : output_(output), step_(step), time_(time), series_(series), pending_(pending) {}
 
     /// /observables/<name>: a value identical on every rank, of `shape` (empty: a scalar).
     /// Collective.
@@ -89,8 +98,8 @@ public:
                     std::vector<std::uint64_t> shape);
     void observable(const std::string& name, double value) { observable(name, {&value, 1}, {}); }
     /// <group>/observables/<name> (group e.g. "/routers/aux_loss"), as observable(): for
-    /// experiments that run several models side by side. Not flushed by itself: the driver's
-    /// timing series, appended after every frame, flush the file. Collective.
+    /// experiments that run several models side by side. Buffered: the driver writes it with
+    /// the timing series every Steps::frames_per_write frames. Collective.
     void observable_in(const std::string& group, const std::string& name,
                        std::span<const double> values, std::vector<std::uint64_t> shape);
     void observable_in(const std::string& group, const std::string& name, double value) {
@@ -118,6 +127,7 @@ private:
     std::int64_t step_;
     double time_;
     std::map<std::string, io::Series, std::less<>>& series_;
+    PendingSeries& pending_;
     std::string headline_name_;
     double headline_value_ = 0.0;
 };
@@ -127,7 +137,8 @@ struct Steps {
     std::string label;    ///< progress label, e.g. "mfld"
     core::StateSet state; ///< saved by checkpoints, filled on a restart
     /// Phases a step times besides the driver's own "step" (the whole step) and "frame" (a
-    /// whole frame); all are written every frame under /timing/<phase>.
+    /// whole frame and the writes of buffered series); all are written every frame under
+    /// /timing/<phase>.
     std::vector<std::string> phases;
     /// Sets the state of a fresh run (not called on a restart). Collective.
     std::function<void()> initialize;
@@ -137,6 +148,16 @@ struct Steps {
     std::function<void(std::uint64_t step, Frame& frame)> frame;
     /// The physical time of step `step` written beside each frame (default: the step).
     std::function<double(std::uint64_t step)> time;
+    /// Frames whose observable_in and timing series are buffered before one write per series
+    /// (each write is collective metadata and I/O; the flush after it a file sync). The
+    /// buffer is also written before a checkpoint (so a stop or restart loses nothing), before
+    /// a failed finite check and after the last frame; a killed run's file may lack up to
+    /// frames_per_write - 1 frames after its last checkpoint, which a restart recomputes.
+    std::uint64_t frames_per_write = 1;
+    /// If positive, the buffer is also written once this many seconds have passed since the
+    /// last write (rank 0's clock, broadcast each frame): the output then lags the run by
+    /// about this much at most, whatever the frame rate. The bytes written are the same.
+    double write_every_seconds = 0;
     /// After the last frame: final tables (/estimates) and the experiment's key figures.
     /// Collective.
     std::function<std::vector<KeyFigure>()> finish;

@@ -258,25 +258,84 @@ void Series::append(std::int64_t step, double time, std::span<const double> valu
             mode == H5D_MPIO_CHUNK_COLLECTIVE || mode == H5D_MPIO_CONTIGUOUS_COLLECTIVE;
     }
 
-    write_scalar(step_, H5T_NATIVE_INT64, &step, "step");
-    write_scalar(time_, H5T_NATIVE_DOUBLE, &time, "time");
+    write_scalars(step_, H5T_NATIVE_INT64, &step, 1, "step");
+    write_scalars(time_, H5T_NATIVE_DOUBLE, &time, 1, "time");
     if (flush)
         file_->flush();
     ++frames_;
 }
 
-void Series::write_scalar(const Handle& dataset, hid_t mem_type, const void* value,
-                          const char* name) {
+void Series::append_frames(std::span<const std::int64_t> steps, std::span<const double> times,
+                           std::span<const double> values, bool flush) {
+    core::require(file_ != nullptr && file_->is_open(), "Series::append_frames on a closed file");
+    core::require(!distributed_, "Series::append_frames: replicated series only");
+    const auto& comm = file_->comm();
+    const std::string& file_name = file_->path();
+    const std::uint64_t n = steps.size();
+    par::check_same(comm, static_cast<std::int64_t>(n), "Series::append_frames count of " + path_);
+    par::check_same(comm, static_cast<std::int64_t>(frames_),
+                    "Series::append_frames frame of " + path_);
+    const std::uint64_t frame_elements = product(frame_shape_);
+    if (par::any(comm, times.size() != n || values.size() != n * frame_elements))
+        throw core::InternalError(fmt::format(
+            "Series '{}' in '{}': append_frames of {} steps got {} times and {} values "
+            "(this rank), expected {} values",
+            path_, file_name, n, times.size(), values.size(), n * frame_elements));
+    if (n == 0)
+        return;
+
+    const hsize_t t = frames_;
+    std::vector<hsize_t> value_dims{t + n};
+    value_dims.insert(value_dims.end(), frame_shape_.begin(), frame_shape_.end());
+    const std::string value_path = join_path(path_, "value");
+    const impl::Where value_where{file_name, value_path};
+    impl::dset_extent(step_.id(), {t + n}, {file_name, join_path(path_, "step")});
+    impl::dset_extent(time_.id(), {t + n}, {file_name, join_path(path_, "time")});
+    impl::dset_extent(value_.id(), value_dims, value_where);
+    last_collective_ = false;
+    if (frame_elements > 0) {
+        Handle file_space = impl::dget_space(value_.id(), value_where);
+        std::vector<hsize_t> start(value_dims.size(), 0);
+        std::vector<hsize_t> count(value_dims.begin(), value_dims.end());
+        start[0] = t;
+        count[0] = n;
+        const bool writer = comm.rank() == 0;
+        Handle mem_space = writer ? impl::screate_simple(count, {}, value_where)
+                                  : impl::screate_simple({1}, {}, value_where);
+        if (writer) {
+            impl::sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, count, value_where);
+        } else {
+            impl::sselect_none(file_space.id(), value_where);
+            impl::sselect_none(mem_space.id(), value_where);
+        }
+        const double dummy = 0.0;
+        impl::dwrite(value_.id(), H5T_NATIVE_DOUBLE, mem_space.id(), file_space.id(), dxpl_.id(),
+                     writer ? values.data() : &dummy, value_where);
+        const H5D_mpio_actual_io_mode_t mode =
+            impl::pget_mpio_actual_io_mode(dxpl_.id(), value_where);
+        last_collective_ =
+            mode == H5D_MPIO_CHUNK_COLLECTIVE || mode == H5D_MPIO_CONTIGUOUS_COLLECTIVE;
+    }
+    write_scalars(step_, H5T_NATIVE_INT64, steps.data(), n, "step");
+    write_scalars(time_, H5T_NATIVE_DOUBLE, times.data(), n, "time");
+    if (flush)
+        file_->flush();
+    frames_ += n;
+}
+
+void Series::write_scalars(const Handle& dataset, hid_t mem_type, const void* values,
+                           std::uint64_t n, const char* name) {
     const impl::Where where{file_->path(), join_path(path_, name)};
     Handle file_space = impl::dget_space(dataset.id(), where);
-    Handle mem_space = impl::screate_simple({1}, {}, where);
+    Handle mem_space = impl::screate_simple({n}, {}, where);
     if (file_->comm().rank() == 0) {
-        impl::sselect_hyperslab(file_space.id(), H5S_SELECT_SET, {frames_}, {1}, where);
+        impl::sselect_hyperslab(file_space.id(), H5S_SELECT_SET, {frames_}, {n}, where);
     } else {
         impl::sselect_none(file_space.id(), where);
         impl::sselect_none(mem_space.id(), where);
     }
-    impl::dwrite(dataset.id(), mem_type, mem_space.id(), file_space.id(), dxpl_.id(), value, where);
+    impl::dwrite(dataset.id(), mem_type, mem_space.id(), file_space.id(), dxpl_.id(), values,
+                 where);
 }
 
 } // namespace moesim::io

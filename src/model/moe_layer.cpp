@@ -119,7 +119,8 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
     }
     seconds_.route += seconds_since(start);
     start = Clock::now();
-    load_ = par::sum_block_partials(comm_, samples, load_partials_, n_experts);
+    if (expert_counts_)
+        load_ = par::sum_block_partials(comm_, samples, load_partials_, n_experts);
     seconds_.reduce += seconds_since(start);
 
     // Dispatch: one record per slot, header then input row, to the slot's expert owner, by
@@ -271,7 +272,9 @@ Eigen::VectorXd MoeLayer::forward(const par::BlockPartition& samples,
     seconds_.combine += seconds_since(start);
 
     start = Clock::now();
-    if (capped) {
+    if (!expert_counts_) {
+        // Skipped on request (set_expert_counts): the counts stay those of an earlier forward.
+    } else if (capped) {
         std::vector<double> local_processed(local_.size());
         for (std::size_t le = 0; le < local_.size(); ++le)
             local_processed[le] = static_cast<double>(batches_[le].sample.size());

@@ -10,11 +10,15 @@ expect_exit 2 topk.log "$MOESIM" run -e routing --out bad.h5 --set routing.num_e
 expect_in topk.log "key 'routing.moe_router_topk'.*is 4, more than routing.num_experts = 3"
 expect_exit 2 router.log "$MOESIM" run -e routing --out bad.h5 --set 'routing.routers=["switch"]'
 expect_in router.log "key 'routing.routers'"
+expect_exit 2 linear.log "$MOESIM" run -e routing --out bad.h5 \
+    --set 'routing.data="linear_experts"' --set routing.dim=7 --set routing.clusters=4
+expect_in linear.log "key 'routing.dim'.*is 7, below the 2 \\* routing.clusters = 8"
 [ ! -e bad.h5 ] || fail "a config error left bad.h5 behind"
 
 common=(--set run.steps=40 --set run.frame_every=10 --set run.block_size=16
         --set routing.dim=8 --set routing.clusters=2 --set 'routing.link_coefficients=[0.0, 1.0, 0.0, 1.0]'
-        --set routing.batch=40 --set routing.test_samples=64 --set routing.num_experts=4)
+        --set routing.batch=40 --set routing.test_samples=64 --set routing.final_test_samples=64
+        --set routing.num_experts=4)
 expect_exit 0 capped.log mpirun_moesim 2 run -e routing --out capped.h5 "${common[@]}" \
     --set routing.moe_expert_capacity_factor=0.8 --set routing.moe_token_drop_policy=position
 expect_exit 0 dropless.log mpirun_moesim 2 run -e routing --out dropless.h5 "${common[@]}" \
@@ -42,7 +46,7 @@ def check(path, factor):
             assert np.array_equal(v("dead_experts"), (kept == 0).sum(1))
             late = step * 2 >= steps
             s = f["estimates/routers"]
-            assert s["final_loss"][i] == v("test_loss")[-1]
+            assert s["final_loss"][i] == v("test_loss")[-1]  # final_test_samples = test_samples
             for col, key in [("maxvio", "maxvio"), ("cv", "cv"), ("drop_rate", "drop_rate"),
                              ("router_similarity", "router_similarity")]:
                 assert np.isclose(s[col][i], v(key)[late].mean(), rtol=1e-12), (name, col)

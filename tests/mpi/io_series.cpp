@@ -231,6 +231,75 @@ TEST_SUITE("io::Series") {
         REQUIRE(all_ranks(comm, ok));
     }
 
+    TEST_CASE("frames appended in batches land as if appended one by one, also on a restart") {
+        const auto& comm = world();
+        const std::string path = file_name("series_batched");
+        // Frame f: step 10 f, time f / 4, values (f, f + 1/3, f + 2/3) (a closed form).
+        auto values_of = [](int first, int count) {
+            std::vector<double> values;
+            for (int f = first; f < first + count; ++f)
+                for (int i = 0; i < 3; ++i)
+                    values.push_back(f + i / 3.0);
+            return values;
+        };
+        auto steps_of = [](int first, int count) {
+            std::vector<std::int64_t> steps;
+            for (int f = first; f < first + count; ++f)
+                steps.push_back(10 * f);
+            return steps;
+        };
+        auto times_of = [](int first, int count) {
+            std::vector<double> times;
+            for (int f = first; f < first + count; ++f)
+                times.push_back(f / 4.0);
+            return times;
+        };
+        {
+            auto file = create_file(path);
+            auto load = io::Series::replicated(file, "/observables/load", {3});
+            load.append_frames(steps_of(0, 4), times_of(0, 4), values_of(0, 4));
+            load.append(40, 1.0, values_of(4, 1));
+            load.append_frames({}, {}, {}); // nothing to write
+            load.append_frames(steps_of(5, 3), times_of(5, 3), values_of(5, 3));
+            CHECK(load.frames() == 8);
+            file.close();
+        }
+        {
+            // Resume at step 60: frames 6 and 7 are dropped and written again in one batch.
+            auto file = io::OutputFile::open_for_restart(world(), path, 60);
+            auto load = io::Series::replicated(file, "/observables/load", {3});
+            CHECK(load.frames() == 6);
+            load.append_frames(steps_of(6, 3), times_of(6, 3), values_of(6, 3));
+            file.close();
+        }
+        bool ok = true;
+        if (comm.rank() == 0) {
+            const auto load = io::read_float64(path, "/observables/load/value");
+            const auto step = io::read_int64(path, "/observables/load/step");
+            const auto time = io::read_float64(path, "/observables/load/time");
+            CHECK(load.shape == std::vector<std::uint64_t>{9, 3});
+            CHECK(load.values == values_of(0, 9));
+            CHECK(step.values == steps_of(0, 9));
+            CHECK(time.values == times_of(0, 9));
+            ok = load.values == values_of(0, 9) && step.values == steps_of(0, 9) &&
+                 time.values == times_of(0, 9);
+        }
+        REQUIRE(all_ranks(comm, ok));
+    }
+
+    TEST_CASE("batched frames of the wrong size are a collective InternalError") {
+        const auto& comm = world();
+        auto file = create_file(file_name("series_batched_sizes"));
+        auto load = io::Series::replicated(file, "/observables/load", {2});
+        // Two steps but, on rank 0 only, values for three frames: every rank must throw.
+        const std::vector<std::int64_t> steps{0, 1};
+        const std::vector<double> times{0.0, 1.0};
+        std::vector<double> values(comm.rank() == 0 ? 6 : 4, 1.0);
+        CHECK_THROWS_AS(load.append_frames(steps, times, values), moesim::core::InternalError);
+        CHECK(load.frames() == 0);
+        file.close();
+    }
+
     TEST_CASE("a distributed write where every rank has rows is collective") {
         const auto& comm = world();
         const std::string path = file_name("series_collective");

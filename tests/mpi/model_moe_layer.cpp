@@ -262,6 +262,30 @@ TEST_SUITE("model::MoeLayer") {
         CHECK(close(without.router_gradient(), serial.d_router, 1e-12));
     }
 
+    TEST_CASE("without input gradients and expert counts the gradients are the same bits") {
+        const auto& comm = testing::world();
+        Setup s;
+        s.n_experts = 4;
+        s.k = 2;
+        s.expert_block = 3;
+        const SerialMoe moe = make_serial(s);
+        const auto x = values(static_cast<std::size_t>(s.n_samples * s.d), 1.2, 0.3);
+        const par::BlockPartition samples(static_cast<std::uint64_t>(s.n_samples), s.sample_block,
+                                          comm.size());
+        const par::IdRange mine = samples.items_of(comm.rank());
+        auto with = make_layer(comm, s, moe);
+        auto without = make_layer(comm, s, moe);
+        without.set_input_gradient(false);
+        without.set_expert_counts(false); // nor the expert counts
+        for (auto* layer : {&with, &without}) {
+            const Eigen::VectorXd out = layer->forward(samples, local_rows(x, s.d, mine));
+            layer->backward(out); // dloss = output: any values will do
+        }
+        CHECK(with.expert_weight_gradient() == without.expert_weight_gradient());
+        CHECK(with.expert_output_weight_gradient() == without.expert_output_weight_gradient());
+        CHECK(with.router_gradient() == without.router_gradient());
+    }
+
     TEST_CASE("experts that get no samples keep zero gradients and still take part") {
         const auto& comm = testing::world();
         Setup s;

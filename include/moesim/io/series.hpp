@@ -43,6 +43,13 @@ public:
     void append(std::int64_t step, double time, std::span<const double> values,
                 bool flush = true);
 
+    /// Appends steps.size() frames in one write per dataset (replicated series only): `values`
+    /// holds them in order, prod(shape) entries each, the same on every rank. For writers
+    /// that buffer frames (each write of a series is collective metadata and I/O, each flush
+    /// a file sync). Collective; IoError on HDF5 failure, InternalError on size mismatch.
+    void append_frames(std::span<const std::int64_t> steps, std::span<const double> times,
+                       std::span<const double> values, bool flush = true);
+
     /// Frames written so far.
     std::uint64_t frames() const noexcept { return frames_; }
     const std::string& path() const noexcept { return path_; }
@@ -57,8 +64,9 @@ private:
     void create(const std::vector<std::uint64_t>& value_chunk);
     // Restart: opens the existing datasets and drops frames with step >= resume_step.
     void reopen(std::uint64_t resume_step);
-    // Writes this frame's step or time: rank 0 selects the element, the others nothing.
-    void write_scalar(const Handle& dataset, HdfId mem_type, const void* value, const char* name);
+    // Writes the next n steps or times: rank 0 selects the elements, the others nothing.
+    void write_scalars(const Handle& dataset, HdfId mem_type, const void* values,
+                       std::uint64_t n, const char* name);
     OutputFile* file_ = nullptr;
     std::string path_;
     bool distributed_ = false;

@@ -95,6 +95,11 @@ public:
     /// skipped. Parameter gradients are unchanged, bit for bit.
     void set_input_gradient(bool on) noexcept { input_gradient_on_ = on; }
     bool input_gradient_on() const noexcept { return input_gradient_on_; }
+    /// Off: forward() skips the two collectives that count expert_load() and
+    /// expert_processed(), which then still hold the counts of the last forward() that made
+    /// them (for forward passes whose counts nobody reads). Outputs and gradients are the same
+    /// bits either way. On by default.
+    void set_expert_counts(bool on) noexcept { expert_counts_ = on; }
 
     /// Slots routed to each expert in the last forward(), all experts, same on every rank
     /// (before any capacity dropping).
@@ -164,6 +169,7 @@ private:
     Eigen::VectorXd output_weight_gradient_;
     std::vector<double> router_gradient_, load_, processed_;
     ExpertCapacity capacity_;
+    bool expert_counts_ = true;
     std::uint64_t last_capacity_ = 0;
     RowMatrix input_gradient_;
     bool input_gradient_on_ = true;
