@@ -2,7 +2,8 @@
 // activation), fitted by EM and scored by Voronoi and per-parameter losses (fit/em,
 // fit/voronoi_loss). The temperature and activation gates (model/tempered_gate.hpp) estimate
 // a shared temperature tau next to the gate parameters and add its error to their losses
-// (fit::tempered_losses).
+// (fit::tempered_losses). Over-specified fits (k > k*) also report the raw errors within the
+// split cells (fit::split_cell_array, fit::tempered_split_cell_losses).
 
 #include "experiments/rates_family.hpp"
 

@@ -9,7 +9,8 @@
 // near the truth (rates.init = "near_truth" only; k-means++ inits are not implemented for
 // this gate) and may be confined to |parameter| < rates.parameter_bound, the compact set of
 // the theory. The recorded objective is -RSS/n, minus the mean squared residual, so that, as
-// for likelihoods, higher is better.
+// for likelihoods, higher is better. Over-specified fits (k > k*) add the raw errors within
+// the split cells (split_gate_slope, split_expert_slope, split_expert_bias).
 
 #include "experiments/rates_family.hpp"
 
