@@ -2,7 +2,8 @@
 // activation), fitted by EM and scored by Voronoi and per-parameter losses (fit/em,
 // fit/voronoi_loss). The temperature and activation gates (model/tempered_gate.hpp) estimate
 // a shared temperature tau next to the gate parameters and add its error to their losses
-// (fit::tempered_losses).
+// (fit::tempered_losses). Over-specified fits (k > k*) also report the raw errors within the
+// split cells (fit::split_cell_array, fit::tempered_split_cell_losses).
 
 #include "experiments/rates_family.hpp"
 
@@ -85,6 +86,14 @@ public:
             names.emplace_back("gate_routing");
         if (density_points_ > 0)
             names.emplace_back("density_hellinger");
+        if (reports_tempered_split_cells()) {
+            // Last, so that every loss reported before they existed keeps its index (the
+            // bootstrap stream of its interval).
+            auto split = fit::tempered_split_cell_loss_names();
+            if (!em_.fit_expert_bias)
+                drop_loss(split, "split_expert_bias");
+            names.insert(names.end(), split.begin(), split.end());
+        }
         return names;
     }
 
@@ -140,12 +149,19 @@ public:
                 fit::moe_mixtures(*fit_gate_, result.params, x, em_.expert_mean),
                 fit::moe_mixtures(*gate_, truth_, x, em_.expert_mean)));
         }
+        if (reports_tempered_split_cells()) {
+            auto split = fit::tempered_split_cell_losses(result.params, truth_, voronoi_);
+            if (!em_.fit_expert_bias)
+                drop_loss(fit::tempered_split_cell_loss_names(), "split_expert_bias", split);
+            out.losses.insert(out.losses.end(), split.begin(), split.end());
+        }
         return out;
     }
 
 private:
-    // Over-specified fits report the raw errors within split cells (tempered gates: not yet).
+    // Over-specified fits report the raw errors within split cells.
     bool reports_split_cells() const { return !tempered_ && k_fit_ > truth_.experts(); }
+    bool reports_tempered_split_cells() const { return tempered_ && k_fit_ > truth_.experts(); }
     static bool top1(const model::Gate& gate) {
         const auto* topk = dynamic_cast<const model::TopKGate*>(&gate);
         return topk != nullptr && topk->top_k() == 1;

@@ -9,7 +9,8 @@
 // near the truth (rates.init = "near_truth" only; k-means++ inits are not implemented for
 // this gate) and may be confined to |parameter| < rates.parameter_bound, the compact set of
 // the theory. The recorded objective is -RSS/n, minus the mean squared residual, so that, as
-// for likelihoods, higher is better.
+// for likelihoods, higher is better. Over-specified fits (k > k*) add the raw errors within
+// the split cells (split_gate_slope, split_expert_slope, split_expert_bias).
 
 #include "experiments/rates_family.hpp"
 
@@ -91,6 +92,12 @@ public:
         auto names = fit::sigmoid_voronoi_loss_names();
         if (density_points_ > 0)
             names.emplace_back("density_hellinger");
+        if (over_specified()) {
+            // Last, so that every loss reported before they existed keeps its index (the
+            // bootstrap stream of its interval).
+            const auto split = fit::regression_split_cell_loss_names();
+            names.insert(names.end(), split.begin(), split.end());
+        }
         return names;
     }
 
@@ -107,12 +114,18 @@ public:
         out.truth_objective =
             -(sample.y - model::sigmoid_moe_mean(expert_, truth_, sample.x, gate_)).squaredNorm() /
             static_cast<double>(n);
+        std::vector<double> split;
         if (gate_ == model::RegressionGate::sigmoid) {
-            out.losses = fit::as_array(fit::sigmoid_voronoi_loss(result.params, truth_, exponent_));
+            const auto loss = fit::sigmoid_voronoi_loss(result.params, truth_, exponent_);
+            out.losses = fit::as_array(loss);
+            split = fit::split_cell_array(loss);
         } else {
-            out.losses = fit::as_array(
-                fit::voronoi_loss(as_moe(result.params), as_moe(truth_), {exponent_, gauge_}));
+            const auto loss =
+                fit::voronoi_loss(as_moe(result.params), as_moe(truth_), {exponent_, gauge_});
+            out.losses = fit::as_array(loss);
             out.losses.pop_back(); // the variance term, 0 by construction
+            split = fit::split_cell_array(loss);
+            split.pop_back(); // split_variance, likewise
         }
         if (density_points_ > 0) {
             // The fitted conditional density is N(f^(x), RSS/n), the likelihood's maximiser
@@ -125,10 +138,14 @@ public:
                 model::sigmoid_moe_mean(expert_, result.params, x, gate_), fitted_variance,
                 model::sigmoid_moe_mean(expert_, truth_, x, gate_), noise_variance_));
         }
+        if (over_specified())
+            out.losses.insert(out.losses.end(), split.begin(), split.end());
         return out;
     }
 
 private:
+    bool over_specified() const { return k_fit_ > truth_.experts(); }
+
     Eigen::Index k_fit_;
     model::SigmoidMoeParams truth_;
     model::ExpertFunction expert_;

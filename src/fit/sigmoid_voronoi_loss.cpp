@@ -1,6 +1,7 @@
 #include "moesim/fit/sigmoid_voronoi_loss.hpp"
 
 #include "moesim/core/error.hpp"
+#include "moesim/fit/voronoi_loss.hpp"
 
 #include <cmath>
 #include <limits>
@@ -29,6 +30,16 @@ std::vector<std::string> sigmoid_voronoi_loss_names() {
 
 std::vector<double> as_array(const SigmoidVoronoiLoss& loss) {
     return {loss.total, loss.gate_mass, loss.gate_slope, loss.expert_slope, loss.expert_bias};
+}
+
+std::vector<std::string> regression_split_cell_loss_names() {
+    auto names = split_cell_loss_names();
+    names.pop_back(); // split_variance
+    return names;
+}
+
+std::vector<double> split_cell_array(const SigmoidVoronoiLoss& loss) {
+    return {loss.split_gate_slope, loss.split_expert_slope, loss.split_expert_bias};
 }
 
 SigmoidVoronoiLoss sigmoid_voronoi_loss(const model::SigmoidMoeParams& fitted,
@@ -71,6 +82,16 @@ SigmoidVoronoiLoss sigmoid_voronoi_loss(const model::SigmoidMoeParams& fitted,
             loss.expert_bias +=
                 w * std::pow(std::abs(fitted.expert_bias(j) - truth.expert_bias(i)), power);
         }
+        if (cell.size() > 1)
+            for (Eigen::Index j : cell) {
+                // The atom's share of the cell's mass (see fit::VoronoiLoss).
+                const double w = sigmoid(fitted.gate_bias(j)) / mass;
+                loss.split_gate_slope +=
+                    w * (fitted.gate_slope.row(j) - truth.gate_slope.row(i)).norm();
+                loss.split_expert_slope +=
+                    w * (fitted.expert_slope.row(j) - truth.expert_slope.row(i)).norm();
+                loss.split_expert_bias += w * std::abs(fitted.expert_bias(j) - truth.expert_bias(i));
+            }
         loss.gate_mass += std::abs(mass - sigmoid(truth.gate_bias(i)));
     }
     loss.total += loss.gate_mass;

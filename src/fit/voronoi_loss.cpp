@@ -44,6 +44,17 @@ Eigen::VectorXd atom(const model::MoeParams& p, Eigen::Index j) {
     return out;
 }
 
+// Softmax-form copies of a tempered gate's parameters: logits beta1'x/tau + beta0/tau, so gate
+// masses are exp(beta0/tau); the slopes stay raw unless scale_slope.
+model::MoeParams with_scaled_gate(const model::MoeParams& p, bool scale_slope) {
+    model::MoeParams out = p;
+    out.gate_bias /= p.temperature;
+    if (scale_slope)
+        out.gate_slope /= p.temperature;
+    out.temperature = 1.0;
+    return out;
+}
+
 } // namespace
 
 std::vector<std::string> gate_gauge_names() {
@@ -84,15 +95,6 @@ std::vector<std::string> tempered_loss_names() {
 
 std::vector<double> tempered_losses(const model::MoeParams& fitted, const model::MoeParams& truth,
                                     const VoronoiSettings& settings) {
-    // Softmax-form copies: logits beta1'x/tau + beta0/tau, so gate masses are exp(beta0/tau).
-    auto with_scaled_gate = [](const model::MoeParams& p, bool scale_slope) {
-        model::MoeParams out = p;
-        out.gate_bias /= p.temperature;
-        if (scale_slope)
-            out.gate_slope /= p.temperature;
-        out.temperature = 1.0;
-        return out;
-    };
     const double temperature_error = std::abs(fitted.temperature - truth.temperature);
     const VoronoiLoss raw =
         voronoi_loss(with_scaled_gate(fitted, false), with_scaled_gate(truth, false), settings);
@@ -101,6 +103,23 @@ std::vector<double> tempered_losses(const model::MoeParams& fitted, const model:
     auto out = as_array(raw);
     out[0] += temperature_error;
     out.insert(out.end(), {temperature_error, scaled.gate_slope});
+    return out;
+}
+
+std::vector<std::string> tempered_split_cell_loss_names() {
+    auto names = split_cell_loss_names();
+    names.emplace_back("split_gate_slope_scaled");
+    return names;
+}
+
+std::vector<double> tempered_split_cell_losses(const model::MoeParams& fitted,
+                                               const model::MoeParams& truth,
+                                               const VoronoiSettings& settings) {
+    auto out = split_cell_array(
+        voronoi_loss(with_scaled_gate(fitted, false), with_scaled_gate(truth, false), settings));
+    out.push_back(
+        voronoi_loss(with_scaled_gate(fitted, true), with_scaled_gate(truth, true), settings)
+            .split_gate_slope);
     return out;
 }
 

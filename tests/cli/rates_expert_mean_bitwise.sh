@@ -5,7 +5,8 @@
 # eta0 (1 + n^-1/8)); the density loss on the first and third; and the softmax-gated
 # least-squares regression (softmax_regression) with ReLU experts and its closed-form density
 # loss; and arXiv 2309.13850's top-1 truth over-fitted by 3 experts (the raw split-cell errors,
-# the routing error, which losses are not identified, and the below_truth flag). Every run completes with all fits converged, /estimates is bitwise
+# the routing error, which losses are not identified, and the below_truth flag); and a sigmoid
+# least-squares truth over-fitted by 3 experts (its raw split-cell errors). Every run completes with all fits converged, /estimates is bitwise
 # identical across rank counts (h5diff, no tolerance), and held biases are not scored
 # (their losses, 0 by construction, are left out). Bad keys are config errors naming them.
 source "$(dirname "$0")/common.sh"
@@ -116,6 +117,27 @@ init_noise = 0.05
 density_points = 40
 bootstrap = 200
 TOML
+cat >"$dir/sigmoid-split.toml" <<'TOML'
+[run]
+experiment = "rates"
+seed = 36
+
+[rates]
+gate = "sigmoid"
+expert_kind = "linear"
+k_true = 2
+k_fit = 3
+gate_slope = [0.0, -3.0]
+gate_bias = [1.0, 0.0]
+expert_slope = [2.0, -2.0]
+expert_bias = [1.0, 0.5]
+noise_variance = 0.1
+n = [300, 600, 1200]
+replicates = 4
+init_noise = 0.1
+parameter_bound = 5.0
+bootstrap = 200
+TOML
 bad() { # bad CONFIG PATTERN --set ...
     local config=$1 pattern=$2
     shift 2
@@ -129,7 +151,7 @@ bad paper-small.toml "rates.prompt_gap_parts" --set 'rates.prompt_gap_parts=[]'
 bad softmax-tanh.toml "rates.fit_top_k.*topk" --set rates.fit_top_k=1
 bad softmax-regression.toml "rates.density_points.*noise_variance" --set rates.noise_variance=0
 
-for config in softmax-tanh topk-sigmoid paper-small softmax-regression topk-split; do
+for config in softmax-tanh topk-sigmoid paper-small softmax-regression topk-split sigmoid-split; do
     for np in 1 2 3 4; do
         out="$dir/$config-np$np.h5"
         rm -f "$out"
@@ -145,7 +167,8 @@ done
 py - "$dir" <<'PY'
 import sys, h5py, numpy as np
 d = sys.argv[1]
-for name in ["softmax-tanh", "topk-sigmoid", "paper-small", "softmax-regression", "topk-split"]:
+for name in ["softmax-tanh", "topk-sigmoid", "paper-small", "softmax-regression", "topk-split",
+             "sigmoid-split"]:
     with h5py.File(f"{d}/{name}-np1.h5", "r") as f:
         assert f.attrs["status"].decode().strip("\0") == "complete"
         fits = f["estimates/fits"]
@@ -189,6 +212,16 @@ with h5py.File(f"{d}/topk-split-np1.h5", "r") as f:
         assert np.all(est[key + "/loss"][:] >= 0), key
     r = est["gate_routing/loss"][:]
     assert np.all((r >= 0) & (r <= 1)), r
+with h5py.File(f"{d}/sigmoid-split-np1.h5", "r") as f:
+    est = f["estimates"]
+    # Over-specified least squares: the raw split-cell errors after the existing losses, no
+    # split_variance (no per-expert variance is fitted); the cell holding two fitted atoms
+    # has a positive error in every fit.
+    assert sorted(k for k in est if k != "fits") == sorted(
+        ["voronoi", "gate_mass", "gate_slope", "expert_slope", "expert_bias",
+         "split_gate_slope", "split_expert_slope", "split_expert_bias"]), list(est)
+    for key in ["split_gate_slope", "split_expert_slope", "split_expert_bias"]:
+        assert np.all(est[key + "/loss"][:] > 0), key
 print("ok")
 PY
 # plot_rates.py overlays two runs, and plots a run with one outlying replicate (its mean above

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 using moesim::fit::sigmoid_voronoi_loss;
 using moesim::model::SigmoidMoeParams;
@@ -92,4 +94,34 @@ TEST_CASE("an empty cell costs its whole gate mass; a vanishing extra atom costs
     const double dist2 = 5.0 * 5.0 + 19.0 * 19.0 + 40.5 * 40.5;
     CHECK(vanishing.total == doctest::Approx(w + w * dist2).epsilon(1e-12));
     CHECK(vanishing.total < 1e-9);
+}
+
+TEST_CASE("split cells: raw errors weighted by each atom's share of the cell's mass") {
+    const auto t = truth();
+    // Atom 0 split into copies of masses sigma = 0.3 and 0.2 (shares 0.6 and 0.4), gate slopes
+    // off by +0.1 and -0.3, the second's expert bias by +0.05; atom 1 alone, its expert bias
+    // off by 0.5 (not a split cell: no raw term).
+    SigmoidMoeParams fit = SigmoidMoeParams::zeros(3, 1);
+    fit.gate_slope << 0.1, 2.0, -0.3;
+    fit.gate_bias << std::log(0.3 / 0.7), -0.5, std::log(0.2 / 0.8);
+    fit.expert_slope << 1.0, -1.5, 1.0;
+    fit.expert_bias << 0.5, 0.8, 0.55;
+    for (const auto& labels : {std::vector<Eigen::Index>{0, 1, 2}, {2, 0, 1}}) {
+        const auto loss = sigmoid_voronoi_loss(fit.permuted(labels), t, 2.0);
+        CHECK(loss.split_gate_slope == doctest::Approx(0.6 * 0.1 + 0.4 * 0.3).epsilon(1e-12));
+        CHECK(loss.split_expert_slope == doctest::Approx(0.0).scale(1.0).epsilon(1e-12));
+        CHECK(loss.split_expert_bias == doctest::Approx(0.4 * 0.05).epsilon(1e-12));
+        // The r = 2 term beside it weighs the masses themselves and squares.
+        CHECK(loss.gate_slope == doctest::Approx(0.3 * 0.01 + 0.2 * 0.09).epsilon(1e-12));
+        const auto split = moesim::fit::split_cell_array(loss);
+        REQUIRE(split.size() == moesim::fit::regression_split_cell_loss_names().size());
+        CHECK(split[0] == loss.split_gate_slope);
+        CHECK(split[2] == loss.split_expert_bias);
+    }
+    CHECK(moesim::fit::regression_split_cell_loss_names() ==
+          std::vector<std::string>{"split_gate_slope", "split_expert_slope", "split_expert_bias"});
+    // No split cell: 0.
+    SigmoidMoeParams off = t;
+    off.expert_bias << 0.9, -0.1;
+    CHECK(sigmoid_voronoi_loss(off, t).split_expert_bias == 0.0);
 }

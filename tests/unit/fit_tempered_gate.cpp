@@ -7,6 +7,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 using moesim::fit::EmSettings;
 using moesim::model::MoeParams;
@@ -210,5 +212,50 @@ TEST_SUITE("fit::tempered_gate") {
         CHECK(loss[1] == doctest::Approx(0.0).scale(1.0));
         CHECK(loss[6] == doctest::Approx(0.1));
         CHECK(loss[7] > 0.0);
+    }
+
+    TEST_CASE("tempered split cells: raw errors of beta1, beta1/tau and the experts") {
+        // Truth: two atoms (d = 1), tau = 0.5. Fitted at the same tau: atom 0 exactly (its
+        // bias raised by tau log 2, so the last_cell gauge, which halves the split cell's
+        // mass exp(0/tau) + exp(0/tau) = 2, leaves its mass exp(beta0/tau) at the truth's),
+        // the last atom split into two copies of equal mass (shares 1/2 each) with gate
+        // slopes +-0.1 (mass-weighted mean 0: the gauge does not move them) and expert
+        // slopes off by +0.1 and -0.3.
+        MoeParams truth = MoeParams::zeros(2, 1);
+        truth.gate_slope << 1.0, 0.0;
+        truth.gate_bias << 0.3, 0.0;
+        truth.expert_slope << 1.0, -1.0;
+        truth.expert_bias << 0.5, -0.5;
+        truth.variance << 0.3, 0.2;
+        truth.temperature = 0.5;
+        MoeParams fitted = MoeParams::zeros(3, 1);
+        fitted.gate_slope << 1.0, 0.1, -0.1;
+        fitted.gate_bias << 0.3 + 0.5 * std::log(2.0), 0.0, 0.0;
+        fitted.expert_slope << 1.0, -0.9, -1.3;
+        fitted.expert_bias << 0.5, -0.5, -0.5;
+        fitted.variance << 0.3, 0.2, 0.2;
+        fitted.temperature = 0.5;
+        const auto names = moesim::fit::tempered_split_cell_loss_names();
+        REQUIRE(names == std::vector<std::string>{"split_gate_slope", "split_expert_slope",
+                                                  "split_expert_bias", "split_variance",
+                                                  "split_gate_slope_scaled"});
+        const auto split = moesim::fit::tempered_split_cell_losses(fitted, truth);
+        REQUIRE(split.size() == names.size());
+        CHECK(split[0] == doctest::Approx(0.5 * 0.1 + 0.5 * 0.1).epsilon(1e-12));
+        CHECK(split[1] == doctest::Approx(0.5 * 0.1 + 0.5 * 0.3).epsilon(1e-12));
+        CHECK(split[2] == doctest::Approx(0.0).scale(1.0).epsilon(1e-12));
+        CHECK(split[3] == doctest::Approx(0.0).scale(1.0).epsilon(1e-12));
+        // beta1/tau: the copies' slopes +-0.2 against 0.
+        CHECK(split[4] == doctest::Approx(0.5 * 0.2 + 0.5 * 0.2).epsilon(1e-12));
+        // The r = 2 losses beside them, same cells: the squares.
+        const auto loss = moesim::fit::tempered_losses(fitted, truth);
+        CHECK(loss[1] == doctest::Approx(0.0).scale(1.0).epsilon(1e-12)); // gate_mass
+        CHECK(loss[3] == doctest::Approx(0.5 * 0.01 + 0.5 * 0.09).epsilon(1e-12));
+        // No split cell: 0, however far the atoms are.
+        MoeParams off = truth;
+        off.expert_slope << 1.2, -0.7;
+        off.temperature = 0.6;
+        for (double value : moesim::fit::tempered_split_cell_losses(off, truth))
+            CHECK(value == 0.0);
     }
 }

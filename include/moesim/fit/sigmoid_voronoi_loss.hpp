@@ -33,6 +33,12 @@ struct SigmoidVoronoiLoss {
     double gate_slope = 0.0;
     double expert_slope = 0.0;
     double expert_bias = 0.0;
+    /// Raw errors within the cells holding more than one fitted atom, as in
+    /// fit::VoronoiLoss: per block, sum over those cells of
+    /// sum_{j in A_i} (s_j / sum_{l in A_i} s_l) |D_ij|. 0 when no cell is split.
+    double split_gate_slope = 0.0;
+    double split_expert_slope = 0.0;
+    double split_expert_bias = 0.0;
     std::vector<Eigen::Index> cell; ///< cell[j] = the true atom fitted atom j belongs to
 };
 
@@ -40,6 +46,12 @@ struct SigmoidVoronoiLoss {
 /// as_array().
 std::vector<std::string> sigmoid_voronoi_loss_names();
 std::vector<double> as_array(const SigmoidVoronoiLoss& loss);
+/// The names of fit::split_cell_loss_names() but split_variance (least squares estimates no
+/// per-expert variance), in the order of split_cell_array(); the softmax_regression family
+/// reports the same three.
+std::vector<std::string> regression_split_cell_loss_names();
+/// {split_gate_slope, split_expert_slope, split_expert_bias}.
+std::vector<double> split_cell_array(const SigmoidVoronoiLoss& loss);
 
 /// D with exponent r for cells of more than one fitted atom. Invariant to relabelling the
 /// fitted experts. Local. Throws InternalError if the dimensions differ.

@@ -92,6 +92,19 @@ std::vector<std::string> tempered_loss_names();
 std::vector<double> tempered_losses(const model::MoeParams& fitted, const model::MoeParams& truth,
                                     const VoronoiSettings& settings = {});
 
+/// Names of tempered_split_cell_losses(): split_cell_loss_names(), then
+/// "split_gate_slope_scaled".
+std::vector<std::string> tempered_split_cell_loss_names();
+
+/// The raw split-cell errors of the temperature and activation gates, for over-specified
+/// fits: split_cell_array() of the voronoi_loss that tempered_losses() scores (masses
+/// exp(beta0/tau), raw slopes beta1), then split_gate_slope of the scaled slopes beta1/tau
+/// (cells formed on those, the gate error the temperature gate identifies). tau is shared by
+/// every atom, so it has no split-cell term. Local.
+std::vector<double> tempered_split_cell_losses(const model::MoeParams& fitted,
+                                               const model::MoeParams& truth,
+                                               const VoronoiSettings& settings = {});
+
 /// `params` translated to the weighted gauge (see GateGauge::weighted). Local.
 model::MoeParams weighted_gauge(const model::MoeParams& params);
 
