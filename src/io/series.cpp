@@ -167,8 +167,7 @@ void Series::reopen(std::uint64_t resume_step) {
     frames_ = keep;
 }
 
-void Series::append(std::int64_t step, double time, std::span<const double> values,
-                    bool flush) {
+void Series::append(std::int64_t step, double time, std::span<const double> values, bool flush) {
     core::require(file_ != nullptr && file_->is_open(), "Series::append on a closed file");
     const auto& comm = file_->comm();
     const std::string& file_name = file_->path();
@@ -213,56 +212,8 @@ void Series::append(std::int64_t step, double time, std::span<const double> valu
                             path_, file_name, n_total, n_global_));
     }
 
-    const hsize_t t = frames_;
-    std::vector<hsize_t> value_dims{t + 1};
-    value_dims.insert(value_dims.end(), frame_shape_.begin(), frame_shape_.end());
-    const std::string value_path = join_path(path_, "value");
-    const impl::Where value_where{file_name, value_path};
-    impl::dset_extent(step_.id(), {t + 1}, {file_name, join_path(path_, "step")});
-    impl::dset_extent(time_.id(), {t + 1}, {file_name, join_path(path_, "time")});
-    impl::dset_extent(value_.id(), value_dims, value_where);
-
-    // A collective write to a dataset of total size zero fails in HDF5 1.10.8 ("addr
-    // overflow"); frame_elements is the same on every rank, so all skip together.
-    last_collective_ = false;
-    if (frame_elements > 0) {
-        Handle file_space = impl::dget_space(value_.id(), value_where);
-        std::uint64_t mine = 0; // elements this rank writes
-        std::vector<hsize_t> start(value_dims.size(), 0);
-        std::vector<hsize_t> count(value_dims.begin(), value_dims.end());
-        start[0] = t;
-        count[0] = 1;
-        if (distributed_) {
-            start[1] = row_offset_;
-            count[1] = n_local;
-            mine = n_local * row_elements;
-        } else if (rank == 0) {
-            mine = frame_elements;
-        }
-        // The memory space has the selection's shape: with a flat 1-D memory space HDF5 maps
-        // element by element to chunks (measured: 0.10 -> 0.24-0.46 GB/s per frame write).
-        Handle mem_space = mine > 0 ? impl::screate_simple(count, {}, value_where)
-                                    : impl::screate_simple({1}, {}, value_where);
-        if (mine > 0) {
-            impl::sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, count, value_where);
-        } else {
-            impl::sselect_none(file_space.id(), value_where);
-            impl::sselect_none(mem_space.id(), value_where);
-        }
-        const double dummy = 0.0; // H5Dwrite wants a buffer even for an empty selection
-        impl::dwrite(value_.id(), H5T_NATIVE_DOUBLE, mem_space.id(), file_space.id(), dxpl_.id(),
-                     mine > 0 ? values.data() : &dummy, value_where);
-        const H5D_mpio_actual_io_mode_t mode =
-            impl::pget_mpio_actual_io_mode(dxpl_.id(), value_where);
-        last_collective_ =
-            mode == H5D_MPIO_CHUNK_COLLECTIVE || mode == H5D_MPIO_CONTIGUOUS_COLLECTIVE;
-    }
-
-    write_scalars(step_, H5T_NATIVE_INT64, &step, 1, "step");
-    write_scalars(time_, H5T_NATIVE_DOUBLE, &time, 1, "time");
-    if (flush)
-        file_->flush();
-    ++frames_;
+    write_frames(1, distributed_ ? n_local : (rank == 0 ? 1 : 0), values.data(),
+                 std::span(&step, 1), std::span(&time, 1), flush);
 }
 
 void Series::append_frames(std::span<const std::int64_t> steps, std::span<const double> times,
@@ -277,13 +228,20 @@ void Series::append_frames(std::span<const std::int64_t> steps, std::span<const 
                     "Series::append_frames frame of " + path_);
     const std::uint64_t frame_elements = product(frame_shape_);
     if (par::any(comm, times.size() != n || values.size() != n * frame_elements))
-        throw core::InternalError(fmt::format(
-            "Series '{}' in '{}': append_frames of {} steps got {} times and {} values "
-            "(this rank), expected {} values",
-            path_, file_name, n, times.size(), values.size(), n * frame_elements));
+        throw core::InternalError(
+            fmt::format("Series '{}' in '{}': append_frames of {} steps got {} times and {} values "
+                        "(this rank), expected {} values",
+                        path_, file_name, n, times.size(), values.size(), n * frame_elements));
     if (n == 0)
         return;
 
+    write_frames(n, comm.rank() == 0 ? n : 0, values.data(), steps, times, flush);
+}
+
+void Series::write_frames(std::uint64_t n, std::uint64_t rows, const double* values,
+                          std::span<const std::int64_t> steps, std::span<const double> times,
+                          bool flush) {
+    const std::string& file_name = file_->path();
     const hsize_t t = frames_;
     std::vector<hsize_t> value_dims{t + n};
     value_dims.insert(value_dims.end(), frame_shape_.begin(), frame_shape_.end());
@@ -292,25 +250,36 @@ void Series::append_frames(std::span<const std::int64_t> steps, std::span<const 
     impl::dset_extent(step_.id(), {t + n}, {file_name, join_path(path_, "step")});
     impl::dset_extent(time_.id(), {t + n}, {file_name, join_path(path_, "time")});
     impl::dset_extent(value_.id(), value_dims, value_where);
+
+    // A collective write to a dataset of total size zero fails in HDF5 1.10.8 ("addr
+    // overflow"); frame_shape_ is the same on every rank, so all skip together.
     last_collective_ = false;
-    if (frame_elements > 0) {
+    if (product(frame_shape_) > 0) {
         Handle file_space = impl::dget_space(value_.id(), value_where);
         std::vector<hsize_t> start(value_dims.size(), 0);
         std::vector<hsize_t> count(value_dims.begin(), value_dims.end());
         start[0] = t;
         count[0] = n;
-        const bool writer = comm.rank() == 0;
-        Handle mem_space = writer ? impl::screate_simple(count, {}, value_where)
-                                  : impl::screate_simple({1}, {}, value_where);
-        if (writer) {
+        if (distributed_) { // one frame: this rank's rows of it
+            start[1] = row_offset_;
+            count[1] = rows;
+        } else { // rank 0 writes the n frames, the others nothing
+            count[0] = rows;
+        }
+        const bool mine = rows > 0 && product({count.begin() + 1, count.end()}) > 0;
+        // The memory space has the selection's shape: with a flat 1-D memory space HDF5 maps
+        // element by element to chunks (measured: 0.10 -> 0.24-0.46 GB/s per frame write).
+        Handle mem_space = mine ? impl::screate_simple(count, {}, value_where)
+                                : impl::screate_simple({1}, {}, value_where);
+        if (mine) {
             impl::sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, count, value_where);
         } else {
             impl::sselect_none(file_space.id(), value_where);
             impl::sselect_none(mem_space.id(), value_where);
         }
-        const double dummy = 0.0;
+        const double dummy = 0.0; // H5Dwrite wants a buffer even for an empty selection
         impl::dwrite(value_.id(), H5T_NATIVE_DOUBLE, mem_space.id(), file_space.id(), dxpl_.id(),
-                     writer ? values.data() : &dummy, value_where);
+                     mine ? values : &dummy, value_where);
         const H5D_mpio_actual_io_mode_t mode =
             impl::pget_mpio_actual_io_mode(dxpl_.id(), value_where);
         last_collective_ =

@@ -40,8 +40,7 @@ public:
     /// Collective; throws IoError on HDF5 failure, InternalError on size mismatch.
     /// flush = false leaves the flush to a later append (a frame of many series flushes once:
     /// each flush is a file sync).
-    void append(std::int64_t step, double time, std::span<const double> values,
-                bool flush = true);
+    void append(std::int64_t step, double time, std::span<const double> values, bool flush = true);
 
     /// Appends steps.size() frames in one write per dataset (replicated series only): `values`
     /// holds them in order, prod(shape) entries each, the same on every rank. For writers
@@ -64,9 +63,15 @@ private:
     void create(const std::vector<std::uint64_t>& value_chunk);
     // Restart: opens the existing datasets and drops frames with step >= resume_step.
     void reopen(std::uint64_t resume_step);
+    // Extends the datasets by n frames and writes them: `rows` rows of the one frame
+    // (distributed, n = 1) or, replicated, all n frames on a rank with rows > 0; steps and
+    // times from rank 0. Then flushes if asked and counts the frames.
+    void write_frames(std::uint64_t n, std::uint64_t rows, const double* values,
+                      std::span<const std::int64_t> steps, std::span<const double> times,
+                      bool flush);
     // Writes the next n steps or times: rank 0 selects the elements, the others nothing.
-    void write_scalars(const Handle& dataset, HdfId mem_type, const void* values,
-                       std::uint64_t n, const char* name);
+    void write_scalars(const Handle& dataset, HdfId mem_type, const void* values, std::uint64_t n,
+                       const char* name);
     OutputFile* file_ = nullptr;
     std::string path_;
     bool distributed_ = false;
