@@ -2,6 +2,7 @@
 
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/model/orthonormal_rows.hpp"
 
 #include <cmath>
 
@@ -35,19 +36,9 @@ ClusteredSingleIndex::ClusteredSingleIndex(std::uint64_t seed, ClusteredSingleIn
     const Eigen::Index n_vectors = vectors_needed(spec_);
     core::require(spec_.dim >= n_vectors, "ClusteredSingleIndex: dim below the vectors needed");
 
-    // Gram-Schmidt (twice, for orthogonality to rounding) on Gaussian vectors in a fixed
-    // order: the geometry is identical on every rank.
-    const core::Philox rng(seed_, "sgd.geometry");
-    RowMatrix basis(n_vectors, spec_.dim);
-    for (Eigen::Index i = 0; i < n_vectors; ++i) {
-        rng.fill_normal(
-            static_cast<std::uint64_t>(i), 0,
-            std::span<double>(basis.row(i).data(), static_cast<std::size_t>(spec_.dim)));
-        for (int pass = 0; pass < 2; ++pass)
-            for (Eigen::Index j = 0; j < i; ++j)
-                basis.row(i) -= basis.row(i).dot(basis.row(j)) * basis.row(j);
-        basis.row(i) /= basis.row(i).norm();
-    }
+    // The same geometry on every rank.
+    const RowMatrix basis =
+        orthonormal_gaussian_rows(core::Philox(seed_, "sgd.geometry"), n_vectors, spec_.dim);
     means_ = basis.topRows(spec_.clusters);
     directions_.resize(spec_.clusters, spec_.dim);
     for (int c = 0; c < spec_.clusters; ++c)

@@ -2,6 +2,7 @@
 
 #include "moesim/core/error.hpp"
 #include "moesim/core/philox.hpp"
+#include "moesim/model/orthonormal_rows.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,19 +14,9 @@ MixtureOfLinearExperts::MixtureOfLinearExperts(std::uint64_t seed, MixtureOfLine
     core::require(spec_.experts >= 1, "MixtureOfLinearExperts: need at least one expert");
     const Eigen::Index n_vectors = vectors_needed(spec_);
     core::require(spec_.dim >= n_vectors, "MixtureOfLinearExperts: dim below the vectors needed");
-    // Gram-Schmidt (twice, for orthogonality to rounding) on Gaussian vectors in a fixed
-    // order: the geometry is identical on every rank.
-    const core::Philox rng(seed_, "linear_experts.geometry");
-    RowMatrix basis(n_vectors, spec_.dim);
-    for (Eigen::Index i = 0; i < n_vectors; ++i) {
-        rng.fill_normal(
-            static_cast<std::uint64_t>(i), 0,
-            std::span<double>(basis.row(i).data(), static_cast<std::size_t>(spec_.dim)));
-        for (int pass = 0; pass < 2; ++pass)
-            for (Eigen::Index j = 0; j < i; ++j)
-                basis.row(i) -= basis.row(i).dot(basis.row(j)) * basis.row(j);
-        basis.row(i) /= basis.row(i).norm();
-    }
+    // The same geometry on every rank.
+    const RowMatrix basis = orthonormal_gaussian_rows(
+        core::Philox(seed_, "linear_experts.geometry"), n_vectors, spec_.dim);
     gates_ = basis.topRows(spec_.experts);
     betas_ = basis.bottomRows(spec_.experts);
 }
