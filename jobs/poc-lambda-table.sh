@@ -11,17 +11,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 outdir=${1:-poc-lambda-table}
 np=${2:-2}
 shift $(($# < 2 ? $# : 2))
-moesim=${MOESIM:-$here/../build/moesim}
-mkdir -p "$outdir"
-point=0
-while read -r line; do
-    case "$line" in '' | '#'*) continue ;; esac
-    read -r -a point_args <<<"$line"
-    echo "point $point: $line $*"
-    # mpirun forwards stdin to rank 0: without </dev/null it would eat the remaining points.
-    "$here/../scripts/mpirun" -n "$np" "$moesim" run "$here/configs/poc-lambda-table.toml" \
-        --force --quiet --out "$outdir/lambda-$point.h5" "${point_args[@]}" "$@" </dev/null
-    point=$((point + 1))
-done <"$here/configs/poc-lambda-table.txt"
+"$here/run-points.sh" poc-lambda-table lambda "$outdir" "$np" --quiet "$@"
 mapfile -t outputs < <(ls "$outdir"/lambda-*.h5 | grep -v '\.ckpt\.h5$')
 /usr/bin/python3 "$here/../python/poc_lambda_table.py" "${outputs[@]}" -o "$outdir/lambda-table"

@@ -10,18 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 outdir=${1:-sgd-dsweep}
 np=${2:-2}
 shift $(($# < 2 ? $# : 2))
-moesim=${MOESIM:-$here/../build/moesim}
-mkdir -p "$outdir"
-point=0
-while read -r line; do
-    case "$line" in '' | '#'*) continue ;; esac
-    read -r -a point_args <<<"$line"
-    echo "point $point: $line $*"
-    # mpirun forwards stdin to rank 0: without </dev/null it would eat the remaining points.
-    "$here/../scripts/mpirun" -n "$np" "$moesim" run "$here/configs/sgd-dsweep.toml" --force \
-        --out "$outdir/sgd-$point.h5" "${point_args[@]}" "$@" </dev/null
-    point=$((point + 1))
-done <"$here/configs/sgd-dsweep.txt"
+"$here/run-points.sh" sgd-dsweep sgd "$outdir" "$np" "$@"
 # The runs' outputs, not their checkpoint files (sgd-<point>.ckpt.h5).
 mapfile -t outputs < <(ls "$outdir"/sgd-*.h5 | grep -v '\.ckpt\.h5$')
 /usr/bin/python3 "$here/../python/plot_sgd.py" "${outputs[@]}" -o "$outdir/sgd"
